@@ -1,0 +1,3 @@
+from nbnumba.cli import main
+
+main()
