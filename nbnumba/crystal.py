@@ -1,0 +1,222 @@
+"""The crystal: unit cell or matrix, misset, real and reciprocal vectors, crystal size and
+oversampling (main(), lines ~1790-2060)."""
+import math
+
+import numpy as np
+
+from nbnumba.crandom import mosaic_rotation_umat, umat2misset
+from nbnumba.cscan import Scanner
+from nbnumba.errors import NBError
+from nbnumba.kernels.physics import cross_product, dot_product, rotate, vector_rescale, vector_scale
+from nbnumba.settings import RTD
+
+AVOGADRO = 6.02214179e23
+DBL_MIN = 2.2250738585072014e-308
+
+
+def _angle_warning(out, title, names, values):
+    if any(v > 1.0000001 or v < -1.0000001 for v in values):
+        out(title)
+        for name, v in zip(names, values):
+            out("%s = %.25g\n" % (name, v))
+
+
+def _clamp_angles(sins, coss):
+    sins = [min(max(x, -1.0), 1.0) for x in sins]
+    coss = [1.0 if x * x > 1.0 else x for x in coss]
+    return [math.atan2(sv, cv) for sv, cv in zip(sins, coss)]
+
+
+def _user_cell(s, out):
+    """Default orientation of a -cell (lines ~1800-1880)."""
+    a, b, c = s.a, s.b, s.c
+    if b[0] <= 0.0:
+        b[0] = a[0]
+    if c[0] <= 0.0:
+        c[0] = a[0]
+    if s.alpha <= 0.0:
+        s.alpha = math.pi / 2
+    if s.beta <= 0.0:
+        s.beta = math.pi / 2
+    if s.gamma <= 0.0:
+        s.gamma = math.pi / 2
+    alpha, beta, gamma = s.alpha, s.beta, s.gamma
+    aavg = (alpha + beta + gamma) / 2
+    skew = math.sin(aavg) * math.sin(aavg - alpha) * math.sin(aavg - beta) * math.sin(aavg - gamma)
+    if skew < 0.0:
+        skew = -skew
+    V_cell = 2.0 * a[0] * b[0] * c[0] * math.sqrt(skew)
+    if V_cell <= 0.0:
+        out("WARNING: impossible unit cell volume: %g\n" % V_cell)
+        V_cell = DBL_MIN
+    V_star = 1.0 / V_cell
+    a_star, b_star, c_star = s.a_star, s.b_star, s.c_star
+    a_star[0] = b[0] * c[0] * math.sin(alpha) * V_star
+    b_star[0] = c[0] * a[0] * math.sin(beta) * V_star
+    c_star[0] = a[0] * b[0] * math.sin(gamma) * V_star
+    if a_star[0] <= 0.0 or b_star[0] <= 0.0 or c_star[0] <= 0.0:
+        out("WARNING: impossible reciprocal cell lengths: %g %g %g\n" % (a_star[0], b_star[0], c_star[0]))
+        for v in (a_star, b_star, c_star):
+            v[0] = abs(v[0])
+            if v[0] <= 0.0:
+                v[0] = DBL_MIN
+    sin_alpha_star = a[0] * V_star / b_star[0] / c_star[0]
+    sin_beta_star = b[0] * V_star / a_star[0] / c_star[0]
+    sin_gamma_star = c[0] * V_star / a_star[0] / b_star[0]
+    cos_alpha_star = (math.cos(beta) * math.cos(gamma) - math.cos(alpha)) / (math.sin(beta) * math.sin(gamma))
+    cos_beta_star = (math.cos(gamma) * math.cos(alpha) - math.cos(beta)) / (math.sin(gamma) * math.sin(alpha))
+    cos_gamma_star = (math.cos(alpha) * math.cos(beta) - math.cos(gamma)) / (math.sin(alpha) * math.sin(beta))
+    _angle_warning(out, "WARNING: oddball reciprocal cell angles:\n",
+                   ("sin(alpha_star)", "cos(alpha_star)", "sin(beta_star) ", "cos(beta_star) ",
+                    "sin(gamma_star)", "cos9gamma_star)"),
+                   (sin_alpha_star, cos_alpha_star, sin_beta_star, cos_beta_star, sin_gamma_star, cos_gamma_star))
+    sin_alpha_star, sin_beta_star, sin_gamma_star = (min(max(x, -1.0), 1.0) for x in
+                                                     (sin_alpha_star, sin_beta_star, sin_gamma_star))
+    cos_alpha_star, cos_beta_star, cos_gamma_star = (1.0 if x * x > 1.0 else x for x in
+                                                     (cos_alpha_star, cos_beta_star, cos_gamma_star))
+    a_star[1] = a_star[0]
+    b_star[1] = b_star[0] * cos_gamma_star
+    c_star[1] = c_star[0] * cos_beta_star
+    a_star[2] = 0.0
+    b_star[2] = b_star[0] * sin_gamma_star
+    c_star[2] = c_star[0] * (cos_alpha_star - cos_beta_star * cos_gamma_star) / sin_gamma_star
+    a_star[3] = 0.0
+    b_star[3] = 0.0
+    c_star[3] = c_star[0] * V_cell / (a[0] * b[0] * c[0] * sin_gamma_star)
+    return V_cell
+
+
+def _read_matrix(s, out):
+    """-mat: a MOSFLM A matrix (reciprocal vectors times lambda), rows read with fscanf %lg."""
+    try:
+        with open(s.matfilename, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        # the C skips an unreadable -mat silently and renders garbage; we refuse
+        raise NBError("ERROR: -mat %s: cannot read: %s" % (s.matfilename, e.strerror))
+    out("reading %s\n" % s.matfilename)
+    sc = Scanner(data)
+    for i in (1, 2, 3):
+        count, got = sc.scanf("%lg%lg%lg")
+        if count != 3:
+            raise NBError("ERROR: -mat %s: expected 9 numbers (three rows of a*, b*, c* components), "
+                          "found a malformed row %d" % (s.matfilename, i))
+        s.a_star[i], s.b_star[i], s.c_star[i] = got
+    for v in (s.a_star, s.b_star, s.c_star):
+        vector_scale(v, v, 1e-10 / s.lambda0)
+
+
+def setup_cell(s, out):
+    """Real and reciprocal cell vectors in Angstrom, printed, then a,b,c in metres."""
+    s.a_star = np.zeros(4)
+    s.b_star = np.zeros(4)
+    s.c_star = np.zeros(4)
+    V_cell = 0.0
+    if s.user_cell:
+        V_cell = _user_cell(s, out)
+    if s.matfilename is not None:
+        _read_matrix(s, out)
+
+    if s.misset[0] == -1.0:
+        seed = np.array([s.misset_seed], dtype=np.int64)
+        umat = mosaic_rotation_umat(np.float32(90.0), seed, s.rng[0])
+        s.misset_seed = int(seed[0])
+        s.misset[1], s.misset[2], s.misset[3] = umat2misset(umat)
+        out("random orientation misset angles: %f %f %f deg\n" % (s.misset[1] * RTD, s.misset[2] * RTD,
+                                                                   s.misset[3] * RTD))
+        s.misset[0] = 1.0
+    if s.misset[0] > 0.0:
+        for v in (s.a_star, s.b_star, s.c_star):
+            rotate(v, v, s.misset[1], s.misset[2], s.misset[3])
+
+    a_star, b_star, c_star = s.a_star, s.b_star, s.c_star
+    a, b, c = s.a, s.b, s.c
+    a_star_cross_b_star, b_star_cross_c_star, c_star_cross_a_star = np.zeros(4), np.zeros(4), np.zeros(4)
+    cross_product(a_star, b_star, a_star_cross_b_star)
+    cross_product(b_star, c_star, b_star_cross_c_star)
+    cross_product(c_star, a_star, c_star_cross_a_star)
+    V_star = dot_product(a_star, b_star_cross_c_star)
+    if s.user_cell:
+        vector_rescale(b_star_cross_c_star, b_star_cross_c_star, a[0] / V_cell)
+        vector_rescale(c_star_cross_a_star, c_star_cross_a_star, b[0] / V_cell)
+        vector_rescale(a_star_cross_b_star, a_star_cross_b_star, c[0] / V_cell)
+        V_star = 1.0 / V_cell
+    V_cell = 1.0 / V_star
+    vector_scale(b_star_cross_c_star, a, V_cell)
+    vector_scale(c_star_cross_a_star, b, V_cell)
+    vector_scale(a_star_cross_b_star, c, V_cell)
+    a_cross_b, b_cross_c, c_cross_a = np.zeros(4), np.zeros(4), np.zeros(4)
+    cross_product(a, b, a_cross_b)
+    cross_product(b, c, b_cross_c)
+    cross_product(c, a, c_cross_a)
+    vector_scale(b_cross_c, a_star, V_star)
+    vector_scale(c_cross_a, b_star, V_star)
+    vector_scale(a_cross_b, c_star, V_star)
+
+    sins = [a_star[0] * V_cell / b[0] / c[0], b_star[0] * V_cell / a[0] / c[0], c_star[0] * V_cell / a[0] / b[0]]
+    coss = [dot_product(b, c) / b[0] / c[0], dot_product(a, c) / a[0] / c[0], dot_product(a, b) / a[0] / b[0]]
+    _angle_warning(out, "WARNING: oddball cell angles:\n",
+                   ("sin_alpha", "cos_alpha", "sin_beta ", "cos_beta ", "sin_gamma", "cos_gamma"),
+                   (sins[0], coss[0], sins[1], coss[1], sins[2], coss[2]))
+    s.alpha, s.beta, s.gamma = _clamp_angles(sins, coss)
+    sins = [a[0] * V_star / b_star[0] / c_star[0], b[0] * V_star / a_star[0] / c_star[0],
+            c[0] * V_star / a_star[0] / b_star[0]]
+    coss = [dot_product(b_star, c_star) / b_star[0] / c_star[0], dot_product(a_star, c_star) / a_star[0] / c_star[0],
+            dot_product(a_star, b_star) / a_star[0] / b_star[0]]
+    _angle_warning(out, "WARNING: oddball reciprocal cell angles:\n",
+                   ("sin(alpha_star)", "cos(alpha_star)", "sin(beta_star) ", "cos(beta_star) ",
+                    "sin(gamma_star)", "cos(gamma_star)"),
+                   (sins[0], coss[0], sins[1], coss[1], sins[2], coss[2]))
+    alpha_star, beta_star, gamma_star = _clamp_angles(sins, coss)
+    s.V_cell = V_cell
+
+    out("Unit Cell: %g %g %g %g %g %g\n" % (a[0], b[0], c[0], s.alpha * RTD, s.beta * RTD, s.gamma * RTD))
+    out("Recp Cell: %g %g %g %g %g %g\n" % (a_star[0], b_star[0], c_star[0], alpha_star * RTD, beta_star * RTD,
+                                            gamma_star * RTD))
+    out("volume = %g A^3\n" % V_cell)
+    out("real-space cell vectors (Angstrom):\n")
+    out("     %-10s  %-10s  %-10s\n" % ("a", "b", "c"))
+    for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
+        out("%s: %11.8f %11.8f %11.8f\n" % (axis, a[i], b[i], c[i]))
+    out("reciprocal-space cell vectors (Angstrom^-1):\n")
+    out("     %-10s  %-10s  %-10s\n" % ("a_star", "b_star", "c_star"))
+    for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
+        out("%s: %11.8f %11.8f %11.8f\n" % (axis, a_star[i], b_star[i], c_star[i]))
+
+    for v in (a, b, c):
+        vector_scale(v, v, 1e-10)
+    s.a0, s.b0, s.c0 = a.copy(), b.copy(), c.copy()
+
+
+def crystal_size(s, out):
+    """Na,Nb,Nc from the sample size, auto oversampling, the rough MW (lines ~2020-2060)."""
+    if s.sample_x > 0:
+        s.Na = math.ceil(s.sample_x / s.a[0])
+    if s.sample_y > 0:
+        s.Nb = math.ceil(s.sample_y / s.b[0])
+    if s.sample_z > 0:
+        s.Nc = math.ceil(s.sample_z / s.c[0])
+    s.Na, s.Nb, s.Nc = (float(x) if x > 1.0 else 1.0 for x in (s.Na, s.Nb, s.Nc))
+    xtalsize_a = s.a[0] * s.Na
+    xtalsize_b = s.b[0] * s.Nb
+    xtalsize_c = s.c[0] * s.Nc
+    out("crystal is %g x %g x %g microns\n" % (xtalsize_a * 1e6, xtalsize_b * 1e6, xtalsize_c * 1e6))
+    xtalsize_max = max(xtalsize_a, xtalsize_b, xtalsize_c)
+    reciprocal_pixel_size = s.lambda0 * s.distance / s.pixel_size
+    recommended = int(math.ceil(3.0 * xtalsize_max / reciprocal_pixel_size))
+    if recommended <= 0:
+        recommended = 1
+    if s.oversample <= 0:
+        s.oversample = recommended
+        out("auto-selected %d-fold oversampling\n" % s.oversample)
+    if s.oversample < recommended:
+        out("WARNING: maximum dimension of sample is %g A\n" % (xtalsize_max * 1e10))
+        out("         but reciprocal pixel size is %g A\n" % (reciprocal_pixel_size * 1e10))
+        out("         intensity may vary significantly across a pixel!\n")
+        out("         recommend -oversample %d to work around this\n" % recommended)
+    s.sample_x, s.sample_y, s.sample_z = xtalsize_a, xtalsize_b, xtalsize_c
+    volume = s.sample_x * s.sample_y * s.sample_z
+    s.density = 1.2e6
+    molecules = s.Na * s.Nb * s.Nc
+    s.molecular_weight = volume * s.density * AVOGADRO / molecules
+    out("approximate MW = %g\n" % s.molecular_weight)

@@ -1,0 +1,254 @@
+"""Detector geometry: size, beam centres, conventions, pivots and pix0 (main(), lines ~1120-1270
+and ~1700-1790), with the instrumented C's TRACE lines for the geometry block."""
+import math
+
+import numpy as np
+
+from nbnumba.kernels.physics import cross_product, dot_product, rotate, rotate_axis, unitize
+from nbnumba.settings import ADXV, BEAM, CUSTOM, DENZO, DIALS, MOSFLM, SAMPLE, XDS
+from nbnumba.tracefmt import g15, trace_line
+
+# convention -> (beam, fdet, sdet, odet, twotheta_axis, polar, spindle); CUSTOM keeps the user's
+_CONVENTION_VECTORS = {
+    ADXV: ((0, 0, 1), (1, 0, 0), (0, -1, 0), (0, 0, 1), (-1, 0, 0), (1, 0, 0), (1, 0, 0)),
+    MOSFLM: ((1, 0, 0), (0, 0, 1), (0, -1, 0), (1, 0, 0), (0, 0, -1), (0, 0, 1), (0, 0, 1)),
+    DENZO: ((1, 0, 0), (0, 0, 1), (0, -1, 0), (1, 0, 0), (0, 0, -1), (0, 0, 1), (0, 0, 1)),
+    XDS: ((0, 0, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 0, 0), (1, 0, 0), (1, 0, 0)),
+    DIALS: ((0, 0, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 0), (0, 1, 0), (0, 1, 0)),
+}
+_VECTOR_NAMES = ("beam_vector", "fdet_vector", "sdet_vector", "odet_vector", "twotheta_axis",
+                 "polar_vector", "spindle_vector")
+
+
+def fill_in_blanks(s, out):
+    """Detector size in pixels, fluence from flux, sample clipping by the beam (lines ~1120-1150)."""
+    if s.fpixels:
+        s.detsize_f = s.pixel_size * s.fpixels
+    if s.spixels:
+        s.detsize_s = s.pixel_size * s.spixels
+    s.fpixels = int(math.ceil(s.detsize_f / s.pixel_size - 0.5))
+    s.spixels = int(math.ceil(s.detsize_s / s.pixel_size - 0.5))
+    s.pixels = s.fpixels * s.spixels
+    if s.flux != 0.0 and s.exposure > 0.0 and s.beamsize >= 0:
+        s.fluence = s.flux * s.exposure / s.beamsize / s.beamsize
+    if s.beamsize >= 0:
+        if s.beamsize < s.sample_y:
+            out("WARNING: clipping sample (%g m high) with beam (%g m)\n" % (s.sample_y, s.beamsize))
+            s.sample_y = s.beamsize
+        if s.beamsize < s.sample_z:
+            out("WARNING: clipping sample (%g m wide) with beam (%g m)\n" % (s.sample_z, s.beamsize))
+            s.sample_z = s.beamsize
+    if s.exposure > 0.0:
+        s.flux = s.fluence / s.exposure * s.beamsize * s.beamsize
+
+
+def beam_centres_and_convention(s, out):
+    """Default beam centres, the ROI, the convention's axes and pivot, unit vectors (~1150-1270)."""
+    if not math.isnan(s.ORGX):
+        s.Fclose = (s.ORGX - 0.5) * s.pixel_size
+    if not math.isnan(s.ORGY):
+        s.Sclose = (s.ORGY - 0.5) * s.pixel_size
+    if math.isnan(s.Fclose):
+        s.Fclose = (s.detsize_f - 0 * s.pixel_size) / 2.0
+    if math.isnan(s.Sclose):
+        s.Sclose = (s.detsize_s + 0 * s.pixel_size) / 2.0
+    if math.isnan(s.Xclose):
+        s.Xclose = s.Fclose
+    if math.isnan(s.Yclose):
+        s.Yclose = s.Sclose
+    if math.isnan(s.Fbeam):
+        s.Fbeam = s.Fclose
+    if math.isnan(s.Sbeam):
+        s.Sbeam = s.Sclose
+    if s.roi_xmin < 0:
+        s.roi_xmin = 0
+    if s.roi_xmax < 0:
+        s.roi_xmax = s.fpixels
+    if s.roi_ymin < 0:
+        s.roi_ymin = 0
+    if s.roi_ymax < 0:
+        s.roi_ymax = s.spixels
+    s.progress_pixels = (s.roi_xmax - s.roi_xmin + 1) * (s.roi_ymax - s.roi_ymin + 1)
+
+    conv = s.beam_convention
+    if conv == ADXV:
+        if math.isnan(s.Xbeam):
+            s.Xbeam = (s.detsize_f + s.pixel_size) / 2.0
+        if math.isnan(s.Ybeam):
+            s.Ybeam = (s.detsize_s - s.pixel_size) / 2.0
+    elif conv in (MOSFLM, DENZO):
+        if math.isnan(s.Xbeam):
+            s.Xbeam = (s.detsize_s + s.pixel_size) / 2.0
+        if math.isnan(s.Ybeam):
+            s.Ybeam = (s.detsize_f + s.pixel_size) / 2.0
+    else:   # XDS, DIALS, CUSTOM
+        if math.isnan(s.Xbeam):
+            s.Xbeam = s.Xclose
+        if math.isnan(s.Ybeam):
+            s.Ybeam = s.Yclose
+    if conv in _CONVENTION_VECTORS:
+        for name, v in zip(_VECTOR_NAMES, _CONVENTION_VECTORS[conv]):
+            getattr(s, name)[1:4] = v
+    if conv == ADXV:
+        s.Fbeam = s.Xbeam
+        s.Sbeam = s.detsize_s - s.Ybeam
+        s.detector_pivot = BEAM
+    elif conv == MOSFLM:
+        s.Fbeam = s.Ybeam + 0.5 * s.pixel_size
+        s.Sbeam = s.Xbeam + 0.5 * s.pixel_size
+        s.detector_pivot = BEAM
+    elif conv == DENZO:
+        s.Fbeam = s.Ybeam + 0.0 * s.pixel_size
+        s.Sbeam = s.Xbeam + 0.0 * s.pixel_size
+        s.detector_pivot = BEAM
+    elif conv in (XDS, DIALS):
+        s.Fbeam = s.Xbeam
+        s.Sbeam = s.Ybeam
+        s.detector_pivot = SAMPLE
+    else:
+        s.Fbeam = s.Xbeam
+        s.Sbeam = s.Ybeam
+        s.Fclose = s.Xbeam
+        s.Sclose = s.Ybeam
+
+    unitize(s.beam_vector, s.beam_vector)
+    unitize(s.fdet_vector, s.fdet_vector)
+    unitize(s.sdet_vector, s.sdet_vector)
+    if unitize(s.odet_vector, s.odet_vector) != 1.0:
+        out("WARNING: auto-generating odet_vector\n")
+        cross_product(s.fdet_vector, s.sdet_vector, s.odet_vector)
+        unitize(s.odet_vector, s.odet_vector)
+    unitize(s.polar_vector, s.polar_vector)
+    unitize(s.spindle_vector, s.spindle_vector)
+    s.vert_vector = np.zeros(4)
+    cross_product(s.beam_vector, s.polar_vector, s.vert_vector)
+    unitize(s.vert_vector, s.vert_vector)
+
+
+def _tvec(trace, label, v):
+    trace(trace_line(label, v[1], v[2], v[3]))
+
+
+def _tmat(trace, label, M):
+    body = "; ".join(" ".join(g15(x) for x in row) for row in M)
+    trace("TRACE_PY:%s=[%s]" % (label, body))
+
+
+def orient(s, out, trace=None):
+    """Pivot the detector and place pix0; Fclose, Sclose, ORGX/ORGY, dials origin (~1700-1790).
+
+    trace(line), when given, receives the instrumented C's TRACE lines of this stage."""
+    out("%s convention selected.\n" % s.beam_convention.lower())
+    vector = np.zeros(4)
+    rotate(s.odet_vector, vector, s.detector_rotx, s.detector_roty, s.detector_rotz)
+    ratio = dot_product(s.beam_vector, vector)
+    if ratio == 0.0:
+        ratio = 2.2250738585072014e-308   # DBL_MIN
+    if math.isnan(s.close_distance):
+        s.close_distance = abs(ratio * s.distance)
+    s.distance = s.close_distance / ratio
+
+    pix0 = s.pix0_vector
+    if s.detector_pivot == SAMPLE:
+        out("pivoting detector around sample\n")
+        if trace:
+            trace("TRACE_PY:detector_convention=%s" % s.beam_convention)
+            trace("TRACE_PY:angles_rad=rotx:%s roty:%s rotz:%s twotheta:%s" % tuple(
+                g15(x) for x in (s.detector_rotx, s.detector_roty, s.detector_rotz, s.detector_twotheta)))
+            trace("TRACE_PY:beam_center_m=Xclose:%s Yclose:%s pixel_mm:%s" % (
+                g15(s.Xclose / 1000.0), g15(s.Yclose / 1000.0), g15(s.pixel_size * 1000.0)))
+            _tvec(trace, "initial_fdet", s.fdet_vector)
+            _tvec(trace, "initial_sdet", s.sdet_vector)
+            _tvec(trace, "initial_odet", s.odet_vector)
+            for label, x in (("Fclose_m", s.Fclose), ("Sclose_m", s.Sclose),
+                             ("close_distance_m", s.close_distance), ("ratio", ratio), ("distance_m", s.distance)):
+                trace(trace_line(label, x))
+            trace(trace_line("term_fast_before_rot", *(-s.Fclose * s.fdet_vector[1:4])))
+            trace(trace_line("term_slow_before_rot", *(-s.Sclose * s.sdet_vector[1:4])))
+            trace(trace_line("term_close_before_rot", *(s.close_distance * s.odet_vector[1:4])))
+        for i in (1, 2, 3):
+            pix0[i] = -s.Fclose * s.fdet_vector[i] - s.Sclose * s.sdet_vector[i] + s.close_distance * s.odet_vector[i]
+        if trace:
+            _tvec(trace, "pix0_before_rotation", pix0)
+        rotate(pix0, pix0, s.detector_rotx, s.detector_roty, s.detector_rotz)
+        if trace:
+            _tvec(trace, "pix0_after_rotz", pix0)
+        rotate_axis(pix0, pix0, s.twotheta_axis, s.detector_twotheta)
+        if trace:
+            _tvec(trace, "pix0_after_twotheta", pix0)
+    for v in (s.fdet_vector, s.sdet_vector, s.odet_vector):
+        rotate(v, v, s.detector_rotx, s.detector_roty, s.detector_rotz)
+    if trace:
+        _tvec(trace, "fdet_after_rotz", s.fdet_vector)
+        _tvec(trace, "sdet_after_rotz", s.sdet_vector)
+        _tvec(trace, "odet_after_rotz", s.odet_vector)
+    for v in (s.fdet_vector, s.sdet_vector, s.odet_vector):
+        rotate_axis(v, v, s.twotheta_axis, s.detector_twotheta)
+    if trace:
+        _tvec(trace, "twotheta_axis", s.twotheta_axis)
+        _tvec(trace, "fdet_after_twotheta", s.fdet_vector)
+        _tvec(trace, "sdet_after_twotheta", s.sdet_vector)
+        _tvec(trace, "odet_after_twotheta", s.odet_vector)
+
+    if s.detector_pivot == BEAM:
+        out("pivoting detector around direct beam spot\n")
+        if trace:
+            _trace_beam_pivot(s, trace)
+        for i in (1, 2, 3):
+            pix0[i] = -s.Fbeam * s.fdet_vector[i] - s.Sbeam * s.sdet_vector[i] + s.distance * s.beam_vector[i]
+        if trace:
+            _tvec(trace, "pix0_vector", pix0)
+
+    s.Fclose = -dot_product(pix0, s.fdet_vector)
+    s.Sclose = -dot_product(pix0, s.sdet_vector)
+    s.close_distance = dot_product(pix0, s.odet_vector)
+    newvector = np.zeros(4)
+    for i in (1, 2, 3):
+        newvector[i] = s.close_distance / ratio * s.beam_vector[i] - pix0[i]
+    s.Fbeam = dot_product(s.fdet_vector, newvector)
+    s.Sbeam = dot_product(s.sdet_vector, newvector)
+    s.distance = s.close_distance / ratio
+    s.ORGX = s.Fclose / s.pixel_size + 0.5
+    s.ORGY = s.Sclose / s.pixel_size + 0.5
+    s.dials_origin[1] = 1000.0 * dot_product(pix0, np.array([0.0, 0, 0, 1]))
+    s.dials_origin[2] = 1000.0 * dot_product(pix0, np.array([0.0, 0, 1, 0]))
+    s.dials_origin[3] = 1000.0 * dot_product(pix0, np.array([0.0, -1, 0, 0]))
+    out("XDS incident beam: %g %g %g\n" % (dot_product(s.beam_vector, s.fdet_vector),
+                                           dot_product(s.beam_vector, s.sdet_vector),
+                                           dot_product(s.beam_vector, s.odet_vector)))
+
+
+def _trace_beam_pivot(s, trace):
+    """The instrumented C's BEAM-pivot block (it hard-codes the MOSFLM label and initial axes)."""
+    trace("TRACE_PY:detector_convention=MOSFLM")
+    trace("TRACE_PY:angles_rad=rotx:%s roty:%s rotz:%s twotheta:%s" % tuple(
+        g15(x) for x in (s.detector_rotx, s.detector_roty, s.detector_rotz, s.detector_twotheta)))
+    trace("TRACE_PY:beam_center_m=X:%s Y:%s pixel_mm:%s" % (
+        g15(s.Xbeam / 1000.0), g15(s.Ybeam / 1000.0), g15(s.pixel_size * 1000.0)))
+    trace(trace_line("initial_fdet", 0.0, 0.0, 1.0))
+    trace(trace_line("initial_sdet", 0.0, -1.0, 0.0))
+    trace(trace_line("initial_odet", 1.0, 0.0, 0.0))
+    cx, sx = math.cos(s.detector_rotx), math.sin(s.detector_rotx)
+    cy, sy = math.cos(s.detector_roty), math.sin(s.detector_roty)
+    cz, sz = math.cos(s.detector_rotz), math.sin(s.detector_rotz)
+    Rx = [[1, 0, 0], [0, cx, -sx], [0, sx, cx]]
+    Ry = [[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]]
+    Rz = [[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]]
+    Tmp = [[sum(Ry[i][k] * Rx[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
+    Rt = [[sum(Rz[i][k] * Tmp[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
+    for label, M in (("Rx", Rx), ("Ry", Ry), ("Rz", Rz), ("R_total", Rt)):
+        _tmat(trace, label, M)
+    _tvec(trace, "fdet_after_rotz", s.fdet_vector)
+    _tvec(trace, "sdet_after_rotz", s.sdet_vector)
+    _tvec(trace, "odet_after_rotz", s.odet_vector)
+    _tvec(trace, "twotheta_axis", s.twotheta_axis)
+    _tvec(trace, "fdet_after_twotheta", s.fdet_vector)
+    _tvec(trace, "sdet_after_twotheta", s.sdet_vector)
+    _tvec(trace, "odet_after_twotheta", s.odet_vector)
+    trace("TRACE_PY:convention_mapping=Fbeam←Ybeam_mm(+0.5px),Sbeam←Xbeam_mm(+0.5px),beam_vec=[1 0 0]")
+    trace(trace_line("Fbeam_m", s.Fbeam))
+    trace(trace_line("Sbeam_m", s.Sbeam))
+    trace(trace_line("distance_m", s.distance))
+    trace(trace_line("term_fast", *(-s.Fbeam * s.fdet_vector[1:4])))
+    trace(trace_line("term_slow", *(-s.Sbeam * s.sdet_vector[1:4])))
+    trace(trace_line("term_beam", *(s.distance * s.beam_vector[1:4])))

@@ -1,0 +1,201 @@
+"""Image files as nanoBragg.c reads and writes them: SMV (ADSC) frames, raw float images, PGM.
+
+- `read_smv` / `value_of`: nanoBragg.c `GetFrame()` and `ValueOf()` (lines 4124-4263), used by
+  `-img` and `-mask` (lines 418-501).
+- `smv_header_bytes`: the SMV header text written for the int image (lines 3167-3184) and
+  the noise image (lines 3266-3283).
+- `write_smv`, `write_float`, `write_pgm`: the `fwrite`s of lines 3122-3130, 3161-3187,
+  3214-3224 and 3260-3286, made atomic (`atomic_write`) so that a failed run never leaves a
+  truncated file behind.
+"""
+
+import math
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cscan import atof, c_dtoi, printf_g
+from .errors import NBError
+
+# nanoBragg.c line 349: double RTD=180.0*M_1_PI, with M_1_PI the double nearest 1/pi
+M_1_PI = 0.31830988618379067154
+RTD = 180.0 * M_1_PI
+
+SMV_HEADER_BYTES = 512
+
+
+def byte_order():
+    """nanoBragg.c `get_byte_order()`: the BYTE_ORDER value naming this machine's order."""
+    return "little_endian" if sys.byteorder == "little" else "big_endian"
+
+
+@dataclass
+class SMVFrame:
+    """What `GetFrame()` keeps of an SMV file.
+
+    `header` is the first `header_size` bytes decoded as latin-1; `data` holds `height` x
+    `width` pixels (slow, fast) read as native unsigned shorts at byte offset
+    `2*(header_size//2)`, with no byte swapping whatever BYTE_ORDER says (the C computes
+    `swap_bytes` but never uses it)."""
+
+    path: str
+    header: str
+    header_size: int
+    width: int
+    height: int
+    data: np.ndarray
+
+
+def value_of(header, keyword):
+    """nanoBragg.c `ValueOf()`: `atof` of the text after the first "=" that follows the LAST
+    occurrence of `keyword` (a plain substring search, so "DISTANCE" also matches
+    "CLOSE_DISTANCE"); NaN if `keyword` is absent, 0.0 if no "=" follows it.  Like the C
+    string functions it sees only the header text before any NUL byte."""
+    text = header.split("\0", 1)[0]
+    # successive strstr() calls, each starting just past the previous match
+    end = -1
+    found = text.find(keyword)
+    while found >= 0:
+        end = found + len(keyword)
+        found = text.find(keyword, end)
+    if end < 0:
+        return math.nan
+    equals = text.find("=", end)
+    if equals < 0:
+        return 0.0
+    return atof(text[equals + 1:].encode("latin-1"))
+
+
+def read_smv(path, out=None):
+    """nanoBragg.c `GetFrame(path)`: the header, its size and dimensions, and the pixels.
+
+    Follows the C: the first 512 bytes must start with "{\\nHEADER_BYT"; HEADER_BYTES (as
+    `(int)` of `ValueOf`) replaces the 512-byte header when it differs; SIZE1/SIZE2 give the
+    width/height, and only when SIZE1 reads as 0 does DETECTOR_DIMENSIONS give both.  Prints
+    "reading <path>" through `out` where the C does.  Where the C would exit, crash or read
+    past the data (unopenable file, short header, not an ADSC frame, no BYTE_ORDER, unusable
+    size, truncated pixels) this raises NBError with a one-line message naming the file."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as err:
+        raise NBError(f"ERROR: unable to read SMV file {path}: {err.strerror}") from None
+    if len(raw) < SMV_HEADER_BYTES:
+        raise NBError(f"ERROR: SMV file {path} is shorter than a {SMV_HEADER_BYTES}-byte header")
+    if raw[:12] != b"{\nHEADER_BYT":
+        raise NBError(f"ERROR: {path} does not look like an ADSC frame!")
+    header_size = c_dtoi(value_of(raw[:SMV_HEADER_BYTES].decode("latin-1"), "HEADER_BYTES"))
+    if header_size <= 0 or header_size > len(raw):
+        raise NBError(f"ERROR: SMV file {path} has an unusable HEADER_BYTES ({header_size}) for its {len(raw)} bytes")
+    header = raw[:header_size].decode("latin-1")
+    if "BYTE_ORDER=" not in header.split("\0", 1)[0]:
+        raise NBError(f"ERROR: SMV file {path} has no BYTE_ORDER in its header")
+    width = c_dtoi(value_of(header, "SIZE1"))
+    height = c_dtoi(value_of(header, "SIZE2"))
+    if width == 0:
+        width = height = c_dtoi(value_of(header, "DETECTOR_DIMENSIONS"))
+    if width <= 0 or height <= 0:
+        raise NBError(f"ERROR: SMV file {path} has no usable SIZE1/SIZE2 (got {width} x {height})")
+    if out is not None:
+        out(f"reading {path}\n")
+    # the C indexes the pixels as mmapdata[header_size/2 + i], i.e. unsigned shorts
+    offset = 2 * (header_size // 2)
+    pixels = width * height
+    if len(raw) < offset + 2 * pixels:
+        raise NBError(f"ERROR: SMV file {path} is truncated: {width} x {height} pixels need "
+                      f"{offset + 2 * pixels} bytes, the file has {len(raw)}")
+    data = np.frombuffer(raw, dtype=np.uint16, count=pixels, offset=offset).reshape(height, width).copy()
+    return SMVFrame(path=path, header=header, header_size=header_size, width=width, height=height, data=data)
+
+
+def smv_header_bytes(h, noise):
+    """The SMV header nanoBragg.c writes, padded with spaces to 512 bytes (not truncated if longer).
+
+    `h` maps the C variable names to their values in the C's units (metres, radians; ORGX/ORGY
+    in pixels; `dials_origin` the three mm values of `dials_origin[1..3]`).  `noise` selects the
+    noise-image variant (lines 3266-3283), whose DENZO lines add `0.0*pixel_size` where the int
+    image's (lines 3167-3184) subtract it: they differ only when the sum is -0.0 or NaN."""
+    g = printf_g
+    pixel_size = h["pixel_size"]
+    Fbeam, Sbeam = h["Fbeam"], h["Sbeam"]
+    if noise:
+        denzo_x, denzo_y = (Sbeam + 0.0 * pixel_size) * 1000.0, (Fbeam + 0.0 * pixel_size) * 1000
+    else:
+        denzo_x, denzo_y = (Sbeam - 0.0 * pixel_size) * 1000.0, (Fbeam - 0.0 * pixel_size) * 1000
+    d1, d2, d3 = h["dials_origin"]
+    phi_deg = h["phi0"] * RTD
+    text = (
+        "{\nHEADER_BYTES=512;\nDIM=2;\n"
+        f"BYTE_ORDER={byte_order()};\nTYPE=unsigned_short;\n"
+        f"SIZE1={int(h['fpixels'])};\nSIZE2={int(h['spixels'])};\n"
+        f"PIXEL_SIZE={g(pixel_size * 1000.0)};\nDISTANCE={g(h['distance'] * 1000.0)};\n"
+        f"WAVELENGTH={g(h['lambda0'] * 1e10)};\n"
+        f"BEAM_CENTER_X={g(h['Xbeam'] * 1000.0)};\nBEAM_CENTER_Y={g(h['Ybeam'] * 1000)};\n"
+        f"ADXV_CENTER_X={g(Fbeam * 1000.0)};\nADXV_CENTER_Y={g((h['detsize_s'] - Sbeam) * 1000)};\n"
+        f"MOSFLM_CENTER_X={g((Sbeam - 0.5 * pixel_size) * 1000.0)};\n"
+        f"MOSFLM_CENTER_Y={g((Fbeam - 0.5 * pixel_size) * 1000)};\n"
+        f"DENZO_X_BEAM={g(denzo_x)};\nDENZO_Y_BEAM={g(denzo_y)};\n"
+        f"DIALS_ORIGIN={g(d1)},{g(d2)},{g(d3)}\n"
+        f"XDS_ORGX={g(h['ORGX'])};\nXDS_ORGY={g(h['ORGY'])};\n"
+        f"CLOSE_DISTANCE={g(h['close_distance'] * 1000.0)};\n"
+        f"PHI={g(phi_deg)};\nOSC_START={g(phi_deg)};\nOSC_RANGE={g(h['osc'] * RTD)};\n"
+        f"TWOTHETA={g(h['detector_twotheta'] * RTD)};\n"
+        "DETECTOR_SN=000;\nBEAMLINE=fake;\n}\f"
+    )
+    header = text.encode("ascii")
+    return header + b" " * (SMV_HEADER_BYTES - len(header))
+
+
+def atomic_write(path, chunks):
+    """Write the byte strings `chunks` to `path` through a temporary file in the same folder,
+    then `os.replace` it, so `path` is either untouched or complete.  An existing non-regular
+    file (/dev/null, a FIFO) is written in place instead, never replaced.  A new file gets the
+    mode C's `fopen(path, "wb")` would give it (0666 less the umask).  OSError -> NBError."""
+    path = os.fspath(path)
+    try:
+        if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+            with open(path, "wb") as f:
+                for chunk in chunks:
+                    f.write(chunk)
+            return
+        umask = os.umask(0)
+        os.umask(umask)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o666 & ~umask)
+                for chunk in chunks:
+                    f.write(chunk)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as err:
+        raise NBError(f"ERROR: unable to write {path}: {err.strerror}") from None
+
+
+def write_smv(path, header_bytes, image):
+    """An SMV file: `header_bytes` (from `smv_header_bytes`) then the uint16 pixels in native order."""
+    if image.dtype != np.uint16:
+        raise TypeError(f"SMV pixels must be uint16, not {image.dtype}")
+    atomic_write(path, [header_bytes, np.ascontiguousarray(image).tobytes()])
+
+
+def write_float(path, image):
+    """The raw float image: float32 pixels in native order, no header."""
+    if image.dtype != np.float32:
+        raise TypeError(f"float image must be float32, not {image.dtype}")
+    atomic_write(path, [np.ascontiguousarray(image).tobytes()])
+
+
+def write_pgm(path, fpixels, spixels, pgm_scale, pixels):
+    """The PGM file: "P5\\n<fpixels> <spixels>\\n", the "# pixels scaled by %lg" comment, "255\\n",
+    then the uint8 pixels."""
+    if pixels.dtype != np.uint8:
+        raise TypeError(f"PGM pixels must be uint8, not {pixels.dtype}")
+    header = f"P5\n{int(fpixels)} {int(spixels)}\n# pixels scaled by {printf_g(pgm_scale)}\n255\n"
+    atomic_write(path, [header.encode("ascii"), np.ascontiguousarray(pixels).tobytes()])

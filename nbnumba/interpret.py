@@ -1,0 +1,61 @@
+"""argv -> Settings, with nanoBragg.c's argument semantics (main(), lines ~400-1120).
+
+Two passes, as the C makes them: first `-img` and `-mask` (their SMV headers set the
+detector geometry), then every option in argv order through the rows of flags.FLAGS.
+"""
+import os
+import sys
+
+from nbnumba.errors import NBError
+from nbnumba.flags import FLAGS, PREPASS
+from nbnumba.frames import apply_frame_headers
+from nbnumba.settings import Settings
+
+
+def _warn_ignored(argv, used, warn):
+    for j, arg in enumerate(argv):
+        if j not in used:
+            warn(f"nbnumba: warning: ignoring argument '{arg}' (nanoBragg.c ignores it too)")
+
+
+def interpret(argv, out, warn=None):
+    """Return the Settings the C would hold after its option loop for this argv.
+
+    out(text) receives what the C prints on the way (the -img/-mask file reads);
+    warn(line) receives one line per argument that no option uses (default: stderr)."""
+    if warn is None:
+        def warn(line):
+            print(line, file=sys.stderr)
+    s = Settings()
+    used = set()
+    n = len(argv)
+    for j, arg in enumerate(argv):
+        if arg[:1] == "-":
+            for f in PREPASS:
+                if f.matches(arg) and n > j + 1:
+                    f.action(s, argv[j + 1:j + 2])
+    apply_frame_headers(s, out)
+
+    for j, arg in enumerate(argv):
+        if arg[:1] != "-":
+            continue
+        for f in FLAGS:
+            if not (f.matches(arg) and n > j + f.nargs):
+                continue
+            values = argv[j + 1:j + 1 + f.nread]
+            if len(values) < min(f.nread, max(f.nargs, 1)):
+                raise NBError(f"ERROR: {arg} needs a value")
+            used.add(j)
+            used.update(range(j + 1, j + 1 + len(values)))
+            stop = f.action(s, values)
+            if f.stop or stop is True:
+                break
+        if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):
+            used.update((j, j + 1))
+    _warn_ignored(argv, used, warn)
+
+    if s.device is None:
+        s.device = os.environ.get("NBNUMBA_DEVICE", "auto")
+        if s.device not in ("auto", "cpu", "cuda"):
+            raise NBError(f"ERROR: NBNUMBA_DEVICE must be auto, cpu or cuda, not '{s.device}'", 2)
+    return s

@@ -1,0 +1,218 @@
+"""What the C prints around the render: its usage text, the set-up summary, the progress meter
+and -printout (main(), lines ~1275-1340, ~2400-2450 and ~2990-3040)."""
+import numpy as np
+
+from nbnumba.kernels import layout as L
+from nbnumba.settings import RTD
+
+_SHAPE_NAMES = {0: "parallelpiped", 1: "ellipsoidal", 2: "gaussian", 3: "tophat-spot"}
+
+USAGE_OPTIONS = """\
+\t-mat filename.mat\tmosflm-style matrix file containing three reciprocal unit cell vectors
+\t-hkl filename.hkl\ttext file containing h, k, l and F for P1 unit cell
+\t-misset 10 20 30 \talternative to mat file: crystal rotations about x,y,z axes (degrees)
+\t-misset random   \talternative to mat file: random orientation
+\t-cell a b c al be ga\talternative to mat file: specify crystal unit cell (Angstroms and degrees)
+\t-default_F       \talternative to -hkl: assign all unspecified structure factors (default: 0)
+\t-distance        \tdistance from origin to detector center in mm
+\t-detsize         \tdetector size in mm.  may also use -detsize_f -detsize_s
+\t-detpixels       \tdetector size in pixels.  may also use -detpixels_x -detpixels_y
+\t-pixel           \tdetector pixel size in mm.
+\t-img header.img  \tattempt to initialize camera parameters from an ADSC img header
+\t-mask mask.img   \tuse ADSC img file full of 0 or non-0 values as a mask
+\t-detector_absorb \tdetector sensor material attenuation depth (um) (default: "inf" to save time)
+\t-detector_thick  \tdetector sensor thickness (um)
+\t-detector_thicksteps\tnumber of layers of detector sensor material. Default: 1
+\t-Xbeam           \timage fast coordinate of direct-beam spot (mm). (default: center)
+\t-Ybeam           \timage slow coordinate of direct-beam spot (mm). (default: center)
+\t-mosflm          \tuse MOSFLM's direct-beam convention, same as -denzo. (default: adxv)
+\t-xds             \tuse XDS detector origin convention. (default: adxv)
+\t-ORGX  -ORGY     \tXDS-convention beam center
+\t-twotheta        \trotation of detector about spindle axis (deg). (default: 0)
+\t-N               \tnumber of unit cells in all directions. may also use -Na -Nb or -Nc
+\t-xtalsize        \talternative to -N: specify crystal full width (mm)
+\t-square_xtal     \tspecify parallelpiped crystal shape (default)
+\t-round_xtal      \tspecify ellipsoidal crystal shape (sort of)
+\t-gauss_xtal      \tGaussian-shaped spots: no inter-Bragg maxima
+\t-tophat_spots    \tclip lattice transform at fwhm: no inter-Bragg maxima
+\t-oversample      \tnumber of sub-pixels per pixel. use this if xtalsize/lambda > distance/pixel
+\t-oversample_thick \tre-calculate thickness effect for sub-pixels (not the default)
+\t-oversample_polar \tre-calculate polarization effect for sub-pixels (not the default)
+\t-oversample_omega \tre-calculate solid-angle effect for sub-pixels (not the default)
+\t-lambda          \tincident x-ray wavelength in Angstrom. may also use -energy in eV
+\t-mosaic          \tisotropic mosaic spread in degrees (use 90 for powder)
+\t-mosaic_domains  \tnumber of randomly-oriented mosaic domains to render
+\t-dispersion      \tspectral dispersion: delta-lambda/lambda in percent
+\t-dispsteps       \tnumber of wavelengths in above range
+\t-hdivrange       \thorizontal angular spread of source points in mrad
+\t-vdivrange       \tvertical angular spread of source points in mrad
+\t-hdivstep        \tnumber of source points in the horizontal
+\t-vdivstep        \tnumber of source points in the vertical
+\t-square_div      \tfull divergence grid (default: round off corners)
+\t-phi             \tstarting rotation value about spindle axis in degrees
+\t-osc             \trotation range about spindle axis in degrees
+\t-phisteps        \tnumber of rotation steps to render
+\t-water           \tadd contribution of x microns of water surrounding crystal
+\t-floatfile       \tname of binary output file (4-byte floats)
+\t-intfile         \tname of noiseless smv-formatted output file (not on absolute scale by default)
+\t-scale           \tscale factor to apply to intfile (default: autoscale)
+\t-adc             \toffset to apply to output img file pixels (default: %g)
+\t-polar           \tspecify Kahn polarization factor (default: %g)
+\t-noisefile       \tname of photon-scale smv-formatted output file (with Poisson noise)
+\t-pgmfile         \tname of 8-bit portable greymap format output file
+\t-pgmscale        \trelative scale of pgm file (default: auto)
+\t-nopgm           \tdo not write pgm file
+\t-roi             \tonly render part of the image: xmin xmax ymin ymax
+\t-printout        \tprint pixel values out to the screen
+\t-seed            \tspecify random-number seed for noisefile (default, initialize with time)
+\t-mosaic_seed     \tspecify random-number seed for mosaic domain generation (default: 1234567)
+\t-misset_seed     \tspecify random-number seed for crystal orentaiton when -misset random (default, same as -seed)
+\t-fluence         \tincident beam intensity for photon-counting statistics (photons/m^2)
+\t-flux            \talternative to -fluence, specify flux, along with -beamsize and -exposure (photons/s)
+\t-beamsize        \talternative to -fluence, specify beam size, along with -flux and -exposure (default: %g mm)
+\t-exposure        \talternative to -fluence, specify flux, along with -flux and -beamsize (default: %g s)
+\t-nonoise         \tdisable generating the noisefile
+\t-noprogress      \tturn off the progress meter
+\t-nopolar         \tturn off the polarization correction
+\t-nointerpolate   \tdisable inter-Bragg peak structure factor interpolation
+\t-interpolate     \tforce inter-Bragg peak structure factor interpolation (default: on if < 3 cells wide)
+\t-point_pixel     \tturn off the pixel solid angle correction
+\t-curved_det      \tall pixels same distance from crystal
+\t-fdet_vector     \tunit vector of increasing fast-axis detector pixel coordinate (default: %g %g %g)
+\t-sdet_vector     \tunit vector of increasing slow-axis detector pixel coordinate (default: %g %g %g)
+\t-odet_vector     \tunit vector of increasing detector distance (default: %g %g %g)
+\t-beam_vector     \tunit vector of x-ray beam direction (default: %g %g %g)
+\t-polar_vector    \tunit vector of x-ray E-vector polarization (default: %g %g %g)
+\t-spindle_axis    \tunit vector of right-handed phi rotation axis (default: %g %g %g)
+\t-pix0_vector     \tvector from crystal to first pixel in image (default: beam centered on detector)
+"""
+
+
+def usage(s, out):
+    """The C's usage text (printed before its exit 9), with its current defaults."""
+    out("usage: nanoBragg -mat auto.mat -hkl Fs.hkl\n")
+    out("options:\n")
+    vals = [s.adc_offset, 1.0, s.beamsize * 1000, s.exposure]
+    for v in (s.fdet_vector, s.sdet_vector, s.odet_vector, s.beam_vector, s.polar_vector, s.spindle_vector):
+        vals.extend(v[1:4])
+    out(USAGE_OPTIONS % tuple(vals))
+
+
+def summary(s, out):
+    """The set-up summary printed just before the render (lines ~2398-2450)."""
+    out("  %d initialized hkls (all others =%g)\n" % (s.hkl.hkls, s.default_F))
+    out("  %s xtal: %.0fx%.0fx%.0f cells\n" % (_SHAPE_NAMES[s.xtal_shape], s.Na, s.Nb, s.Nc))
+    out("  wave=%g meters +/- %g%% in %d steps\n" % (s.lambda0, s.dispersion * 100, s.dispsteps))
+    if s.nopolar:
+        out("  polarization effect disabled\n")
+    else:
+        out("  Kahn polarization factor: %f\n" % s.polarization)
+    if s.curved_detector:
+        out("  curved detector: all pixels same distance from origin\n")
+    if s.point_pixel:
+        out("  pixel obliquity effect disabled\n")
+    out("  incident fluence: %g photons/m^2\n" % s.fluence)
+    out("  distance=%g detsize=%gx%g  pixel=%g meters (%dx%d pixels)\n"
+        % (s.distance, s.detsize_f, s.detsize_s, s.pixel_size, s.fpixels, s.spixels))
+    out("  sensor is %g m thick in %d layers with mu= %g\n" % (s.detector_thick, s.detector_thicksteps, s.detector_mu))
+    out("  Xbeam=%g Ybeam=%g\n" % (s.Xbeam, s.Ybeam))
+    out("  Fbeam=%g Sbeam=%g\n" % (s.Fbeam, s.Sbeam))
+    out("  Xclose=%g Yclose=%g\n" % (s.Xclose, s.Yclose))
+    out("  Fclose=%g Sclose=%g\n" % (s.Fclose, s.Sclose))
+    out("  DIRECTION_OF_DETECTOR_X-AXIS= %g %g %g\n" % tuple(s.fdet_vector[1:4]))
+    out("  DIRECTION_OF_DETECTOR_Y-AXIS= %g %g %g\n" % tuple(s.sdet_vector[1:4]))
+    out("  DIRECTION_OF_DETECTOR_Z-AXIS= %g %g %g\n" % tuple(s.odet_vector[1:4]))
+    out("  INCIDENT_BEAM_DIRECTION= %g %g %g\n" % tuple(s.beam_vector[1:4]))
+    out("  spindle ROTATION_AXIS= %g %g %g\n" % tuple(s.spindle_vector[1:4]))
+    b, p = s.beam_vector, s.polar_vector
+    normal = (b[2] * p[3] - b[3] * p[2], b[3] * p[1] - b[1] * p[3], b[1] * p[2] - b[2] * p[1])
+    out("  POLARIZATION_PLANE_NORMAL= %g %g %g\n" % normal)
+    out("  dials origin= %g %g %g\n" % tuple(s.dials_origin[1:4]))
+    out("  roi: %d < x < %d && %d < y < %d\n" % (s.roi_xmin, s.roi_xmax, s.roi_ymin, s.roi_ymax))
+    out("  hdivrange=%g hdivstep=%g  radians\n" % (s.hdivrange, s.hdivstep))
+    out("  vdivrange=%g vdivstep=%g  radians\n" % (s.vdivrange, s.vdivstep))
+    out("  %d divergence steps\n" % s.divsteps)
+    out("  %d sources\n" % len(s.sources))
+    out("  %d mosaic domains over mosaic spread of %g degrees\n" % (s.mosaic_domains, s.mosaic_spread * RTD))
+    out("  %d phi steps from %g to %g degrees\n" % (s.phisteps, s.phi0 * RTD, (s.phi0 + s.osc) * RTD))
+    extras = "".join(t for flag, t in ((s.oversample_thick, " +thick"), (s.oversample_polar, " +polar"),
+                                      (s.oversample_omega, " +omega")) if flag)
+    out("  %dx%d pixel oversample steps%s\n" % (s.oversample, s.oversample, extras))
+    if s.maskimage is not None:
+        out("  skipping zero-flagged pixels in %s\n" % s.maskfilename)
+    if s.calculate_noise:
+        out("\n  noise image paramters:\n")
+        out("  seed: %d\n" % s.seed)
+        out("  water droplet size: %g m\n" % s.water_size)
+
+
+def _progress_lines(s, rendered_count):
+    """The C's "N% done" lines for a render of rendered_count pixels (progress_pixels from the ROI)."""
+    total = s.progress_pixels
+    if not s.progress_meter or total // 100 <= 0:
+        return []
+    lines = []
+    p20, p100 = total // 20, total // 100
+    for p in range(rendered_count):
+        if p % p20 == 0 or ((10 * p < total or 10 * p > 9 * total) and p % p100 == 0):
+            lines.append("%d%% done\n" % (p * 100 // total))
+    return lines
+
+
+def progress_and_printout(sim, result):
+    """After the render: -printout's per-pixel block (it replaces the progress meter), or the
+    progress lines, in the order the serial C prints them."""
+    s = sim.settings
+    rendered = int(np.count_nonzero(sim._rendered_mask(s)))
+    if not s.printout:
+        for line in _progress_lines(s, rendered):
+            sim.out(line)
+    if result.interp_cut < s.pixels:
+        # the warning the C prints once, at its first out-of-range neighbourhood
+        _interpolation_warning(sim, result)
+    if s.printout:
+        for idx in np.flatnonzero(sim._rendered_mask(s)):
+            fpixel, spixel = idx % s.fpixels, idx // s.fpixels
+            if (fpixel == s.printout_fpixel and spixel == s.printout_spixel) or s.printout_fpixel < 0:
+                _printout(sim, result, int(idx))
+
+
+def _interpolation_warning(sim, result):
+    from nbnumba.kernels.cpu import render_one
+    s, plan, idx = sim.settings, sim.plan, result.interp_cut
+    rot, interp = result.entry_state(idx)
+    _, _, last, _ = render_one(idx % s.fpixels, idx // s.fpixels, rot, plan.ip[L.IP_INTERPOLATE] if interp else 0,
+                               plan.fp, plan.ip, plan.vec, plan.src, plan.umats, plan.Fhkl, None)
+    sim.out("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d \n"
+            % (last[L.L_OOR_H], last[L.L_OOR_K], last[L.L_OOR_L], last[L.L_OOR_H0], last[L.L_OOR_K0],
+               last[L.L_OOR_L0]))
+    sim.out("WARNING: further warnings will not be printed! ")
+
+
+def _printout(sim, result, idx):
+    from nbnumba.kernels.cpu import render_one
+    import math
+    s, plan = sim.settings, sim.plan
+    fpixel, spixel = idx % s.fpixels, idx // s.fpixels
+    rot, interp = result.entry_state(idx)
+    _, _, last, scratch = render_one(fpixel, spixel, rot, plan.ip[L.IP_INTERPOLATE] if interp else 0,
+                                     plan.fp, plan.ip, plan.vec, plan.src, plan.umats, plan.Fhkl, None)
+    pos = scratch[L.S_PIXEL_POS:L.S_PIXEL_POS + 4]
+    twotheta = math.atan2(math.sqrt(pos[2] * pos[2] + pos[3] * pos[3]), pos[1])
+    test = math.sin(twotheta / 2.0) / (s.lambda0 * 1e10)
+    out = sim.out
+    out("%4d %4d : stol = %g or %g\n" % (fpixel, spixel, last[L.L_STOL], test))
+    out("at %g %g %g\n" % (pos[1], pos[2], pos[3]))
+    out("hkl= %f %f %f  hkl0= %d %d %d\n" % (last[L.L_H], last[L.L_K], last[L.L_L], last[L.L_H0], last[L.L_K0],
+                                             last[L.L_L0]))
+    out(" F_cell=%g  F_latt=%g   I = %g\n" % (last[L.L_F_CELL], last[L.L_F_LATT], last[L.L_I]))
+    out("I/steps %15.10g\n" % (last[L.L_I] / s.steps))
+    out("polar   %15.10g\n" % last[L.L_POLAR])
+    out("omega   %15.10g\n" % last[L.L_OMEGA])
+    out("capfrac %15.10g\n" % last[L.L_CAPTURE])
+    out("pixel   %15.10g\n" % result.image[idx])
+    out("real-space cell vectors (Angstrom):\n")
+    out("     %-10s  %-10s  %-10s\n" % ("a", "b", "c"))
+    a, b, c = (scratch[o:o + 4] for o in (L.S_A, L.S_B, L.S_C))
+    for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
+        out("%s: %11.8f %11.8f %11.8f\n" % (axis, a[i] * 1e10, b[i] * 1e10, c[i] * 1e10))

@@ -1,0 +1,111 @@
+"""The C's auto-selection of steps and ranges (main(), lines ~1395-1700): phi sweep,
+divergence, dispersion, detector thickness, mosaic domains, then its sanity checks."""
+import math
+
+from nbnumba.settings import RTD
+
+
+def _phi(steps, osc, step):
+    if steps < 0:
+        if osc < 0.0:
+            if step <= 0.0:
+                return 1, 0.0, 0.0
+            return 2, step, step
+        if step <= 0.0:
+            return 2, osc, osc / 2.0
+        return int(math.ceil(osc / step)), osc, step
+    if steps == 0:
+        steps = 1
+    if osc < 0.0:
+        if step <= 0.0:
+            osc = 1.0 / RTD
+            return steps, osc, osc / steps
+        return 2, step, step
+    if step < 0.0:
+        step = osc / steps
+    return steps, osc, step
+
+
+def _spread(steps, rng, step):
+    """Divergence (h and v) and dispersion: (steps, range, step) as the C completes them."""
+    if steps <= 0:
+        if rng < 0.0:
+            if step <= 0.0:
+                return 1, 0.0, 0.0
+            return 2, step, step
+        if step <= 0.0:
+            return 2, rng, rng
+        return int(math.ceil(rng / step)), rng, step
+    if rng < 0.0:
+        if step <= 0.0:
+            rng = 1.0
+            return steps, rng, rng / steps
+        return 2, step, step
+    if step <= 0.0:
+        if steps <= 1:
+            steps = 2
+        step = rng / (steps - 1)
+    return steps, rng, step
+
+
+def _thickness(steps, thick, step):
+    if steps <= 0:
+        if thick < 0.0:
+            if step <= 0.0:
+                return 1, 0.0, 0.0
+            return 2, step, step
+        if step <= 0.0:
+            return 2, thick, thick / 2
+        return int(math.ceil(thick / step)), thick, step
+    if thick < 0.0:
+        if step <= 0.0:
+            thick = 0.5e-6
+            return steps, thick, thick / steps
+        return 2, step, step
+    if step <= 0.0:
+        if steps <= 1:
+            steps = 2
+        step = thick / (steps - 1)
+    return steps, thick, step
+
+
+def _sane(steps, rng, step):
+    if rng <= 0.0 or step <= 0.0 or steps <= 0:
+        return 1, 0.0, 0.0
+    return steps, rng, step
+
+
+def auto_select(s, out):
+    s.phisteps, s.osc, s.phistep = _phi(s.phisteps, s.osc, s.phistep)
+    s.hdivsteps, s.hdivrange, s.hdivstep = _spread(s.hdivsteps, s.hdivrange, s.hdivstep)
+    s.vdivsteps, s.vdivrange, s.vdivstep = _spread(s.vdivsteps, s.vdivrange, s.vdivstep)
+    s.dispsteps, s.dispersion, s.dispstep = _spread(s.dispsteps, s.dispersion, s.dispstep)
+    s.detector_thicksteps, s.detector_thick, s.detector_thickstep = _thickness(
+        s.detector_thicksteps, s.detector_thick, s.detector_thickstep)
+    if s.detector_thick > 0.0 and s.detector_mu < 0.0:
+        s.detector_mu = 1.0 / s.detector_thick
+        out("WARNING: setting detector attenuation depth to %g m\n" % s.detector_mu)
+
+    if s.mosaic_domains <= 0:
+        if s.mosaic_spread < 0.0:
+            s.mosaic_domains = 1
+            s.mosaic_spread = 0.0
+        elif s.mosaic_spread == 0.0:
+            s.mosaic_domains = 1
+        else:
+            out("WARNING: finite mosaicity with only one domain! upping to 10 mosaic domains\n")
+            s.mosaic_domains = 10
+    else:
+        if s.mosaic_spread < 0.0:
+            out("WARNING: no mosaic spread specified.  setting mosaic_domains = 1\n")
+            s.mosaic_spread = 0.0
+            s.mosaic_domains = 1
+        elif s.mosaic_spread == 0.0:
+            out("WARNING: zero mosaic spread specified.  setting mosaic_domains = 1\n")
+            s.mosaic_domains = 1
+
+    s.hdivsteps, s.hdivrange, s.hdivstep = _sane(s.hdivsteps, s.hdivrange, s.hdivstep)
+    s.vdivsteps, s.vdivrange, s.vdivstep = _sane(s.vdivsteps, s.vdivrange, s.vdivstep)
+    s.dispsteps, s.dispersion, s.dispstep = _sane(s.dispsteps, s.dispersion, s.dispstep)
+    s.detector_thicksteps, s.detector_thick, s.detector_thickstep = _sane(
+        s.detector_thicksteps, s.detector_thick, s.detector_thickstep)

@@ -1,0 +1,96 @@
+"""-trace_pixel S F: the instrumented C's TRACE lines for one pixel, as TRACE_PY lines.
+
+The traced pixel is rendered again, serially, by the same physics.render_pixel as the
+kernels, from the entry state the serial C gives it, with a trace buffer in place of the
+kernels' None: the render kernels carry no trace code (numba prunes it at compile time).
+"""
+import math
+
+import numpy as np
+
+from nbnumba.kernels import layout as L
+from nbnumba.kernels.cpu import render_one
+from nbnumba.settings import RTD
+from nbnumba.tracefmt import PREFIX, pixel_line
+
+
+def _subpixel_lines(s, row):
+    close = s.close_distance
+    return [
+        pixel_line("pix0_vector_meters", *s.pix0_vector[1:4]),
+        pixel_line("fdet_vec", *s.fdet_vector[1:4]),
+        pixel_line("sdet_vec", *s.sdet_vector[1:4]),
+        pixel_line("pixel_pos_meters", *row[1:4]),
+        pixel_line("R_distance_meters", row[13]),
+        pixel_line("omega_pixel_sr", row[14]),
+        pixel_line("close_distance_meters", close),
+        pixel_line("obliquity_factor", close / row[13]),
+        pixel_line("diffracted_vec", *row[4:7]),
+        pixel_line("incident_vec", *row[7:10]),
+        pixel_line("lambda_meters", row[15]),
+        pixel_line("lambda_angstroms", row[15] * 1e10),
+        pixel_line("scattering_vec_A_inv", *row[10:13]),
+    ]
+
+
+def _event_lines(s, row):
+    code = int(row[0])
+    if code == L.TR_SUBPIXEL:
+        return _subpixel_lines(s, row)
+    if code == L.TR_ROT:
+        return [pixel_line("rot_a_angstroms", *row[1:4]), pixel_line("rot_b_angstroms", *row[4:7]),
+                pixel_line("rot_c_angstroms", *row[7:10]), pixel_line("rot_a_star_A_inv", *row[10:13]),
+                pixel_line("rot_b_star_A_inv", *row[13:16]), pixel_line("rot_c_star_A_inv", *row[16:19]),
+                pixel_line("hkl_frac", *row[19:22]), pixel_line("hkl_rounded", *row[22:25].astype(int), ints=True)]
+    if code == L.TR_FLATT:
+        return [pixel_line("F_latt_a", row[1]), pixel_line("F_latt_b", row[2]), pixel_line("F_latt_c", row[3]),
+                pixel_line("F_latt", row[4])]
+    if code == L.TR_PHI:
+        return ["%s_PHI phi_tic=%d phi_deg=%.15g k_frac=%.15g F_latt_b=%.15g F_latt=%.15g"
+                % (PREFIX, int(row[1]), row[2] * RTD, row[3], row[4], row[5])]
+    if code == L.TR_FCELL:
+        return [pixel_line("F_cell", row[1])]
+    return []
+
+
+def trace_lines(sim, spixel, fpixel):
+    """The TRACE_PY lines of pixel (spixel, fpixel), or [] when the C would not render it."""
+    s, plan, result = sim.settings, sim.plan, sim.result
+    if not (0 <= fpixel < s.fpixels and 0 <= spixel < s.spixels):
+        return []
+    idx = spixel * s.fpixels + fpixel
+    if not sim._rendered_mask(s)[idx]:
+        return []
+    rotated, interp = result.entry_state(idx)
+    rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (4 + s.phisteps)
+    tr = np.zeros((rows, L.TR_WIDTH))
+    test, _, last, scratch = render_one(fpixel, spixel, rotated, plan.ip[L.IP_INTERPOLATE] if interp else 0,
+                                        plan.fp, plan.ip, plan.vec, plan.src, plan.umats, plan.Fhkl, tr)
+    lines = []
+    for row in tr[1:1 + int(tr[0, 0])]:
+        lines.extend(_event_lines(s, row))
+    incident = scratch[L.S_INCIDENT:L.S_INCIDENT + 4]
+    diffracted = scratch[L.S_DIFFRACTED:L.S_DIFFRACTED + 4]
+    lines += [
+        pixel_line("I_before_scaling", last[L.L_I]),
+        pixel_line("r_e_meters", math.sqrt(s.r_e_sqr)),
+        pixel_line("r_e_sqr", s.r_e_sqr),
+        pixel_line("fluence_photons_per_m2", s.fluence),
+        pixel_line("steps", s.steps, ints=True),
+        pixel_line("oversample_thick", s.oversample_thick, ints=True),
+        pixel_line("oversample_polar", s.oversample_polar, ints=True),
+        pixel_line("oversample_omega", s.oversample_omega, ints=True),
+        pixel_line("capture_fraction", last[L.L_CAPTURE]),
+        pixel_line("polar", last[L.L_POLAR]),
+        pixel_line("omega_pixel", last[L.L_OMEGA]),
+        pixel_line("cos_2theta", incident[1] * diffracted[1] + incident[2] * diffracted[2] + incident[3] * diffracted[3]),
+        pixel_line("I_pixel_final", test),
+        pixel_line("floatimage_accumulated", result.image[idx]),
+    ]
+    return lines
+
+
+def trace_pixel(sim, spixel, fpixel):
+    sim.out("%s_CONFIG: tracing pixel (spixel=%d, fpixel=%d)\n" % (PREFIX, spixel, fpixel))
+    for line in trace_lines(sim, spixel, fpixel):
+        sim.out(line + "\n")
