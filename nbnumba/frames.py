@@ -45,11 +45,9 @@ def apply_frame_headers(s, out):
     """Read -mask then -img (if given) into s; the mask's pixels become s.maskimage."""
     s.maskimage = None
     if s.maskfilename is not None:
-        frame = read_smv(s.maskfilename)
-        out("reading %s\n" % s.maskfilename)
+        frame = read_smv(s.maskfilename, out)
         _apply_header(s, frame, from_mask=True)
-        s.maskimage = np.ascontiguousarray(frame.data[:s.fpixels * s.spixels], dtype=np.uint16)
+        s.maskimage = np.ascontiguousarray(frame.data.ravel()[:s.fpixels * s.spixels], dtype=np.uint16)
     if s.imginfilename is not None:
-        frame = read_smv(s.imginfilename)
-        out("reading %s\n" % s.imginfilename)
+        frame = read_smv(s.imginfilename, out)
         _apply_header(s, frame, from_mask=False)

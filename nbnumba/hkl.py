@@ -50,16 +50,24 @@ def _line_of(data, pos):
     return data.count(b"\n", 0, pos) + 1
 
 
-def _plain_tokens(data):
-    """The whitespace-separated numbers of `data` as floats when every token is a plain decimal
-    number (what both Python's float() and glibc's %lg read whole), else None."""
+def _plain_records(data):
+    """(tokens, values) when `data` is whole 'h k l F' records of plain decimal numbers
+    separated by whitespace, with finite indices inside the int range: then Python's float()
+    reads each token exactly as glibc's %lg does and pass 1 can run on whole columns.
+    None otherwise (the fscanf emulation handles everything else)."""
     if data.translate(None, _PLAIN_CHARS):
         return None
     tokens = data.split()
+    if not tokens or len(tokens) % 4:
+        return None
     try:
-        return tokens, np.array([float(t) for t in tokens], dtype=np.float64)
+        values = np.array([float(t) for t in tokens], dtype=np.float64)
     except ValueError:
         return None
+    hkl = values.reshape(-1, 4)[:, :3]
+    if not (np.isfinite(hkl).all() and (np.abs(hkl) < _INT32).all()):
+        return None
+    return tokens, values
 
 
 def _indices_are_plain_ints(tokens):
@@ -69,8 +77,8 @@ def _indices_are_plain_ints(tokens):
 
 
 def _first_pass_plain(values, out):
-    """Pass 1 on a plain file whose indices are finite and within the int range: the same
-    warnings and bounds as the sequential loop, computed on whole columns."""
+    """Pass 1 on the values of `_plain_records`: the warnings and bounds of the sequential
+    loop (`_first_pass_scan`), computed on whole columns."""
     hkl = values.reshape(-1, 4)[:, :3]
     bad = hkl != np.ceil(hkl - 0.4)
     for row, col in zip(*np.nonzero(bad)):
@@ -135,13 +143,7 @@ def read_hkl(path, default_F, out):
         raise NBError(f"ERROR: unable to open {path}. (-hkl file: {err.strerror})") from None
     out(f"counting entries in {path}\n")
     scanner = Scanner(data)
-    plain = _plain_tokens(data)
-    if plain is not None and len(plain[1]) > 0 and len(plain[1]) % 4 == 0:
-        hkl = plain[1].reshape(-1, 4)[:, :3]
-        if not (np.isfinite(hkl).all() and (np.abs(hkl) < _INT32).all()):
-            plain = None
-    else:
-        plain = None
+    plain = _plain_records(data)
     if plain is not None:
         bounds = _first_pass_plain(plain[1], out)
         hkls = len(plain[1]) // 4

@@ -94,7 +94,7 @@ class Settings:
         self.detector_rotx = 0.0
         self.detector_roty = 0.0
         self.detector_rotz = 0.0
-        self.twotheta_axis = vec4(0, 0, 1)
+        self.twotheta_axis = vec4(0, 1, 0)
         self.detector_pivot = BEAM
         self.beam_convention = MOSFLM
         self.detector_twotheta = 0.0

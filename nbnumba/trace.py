@@ -50,6 +50,13 @@ def _event_lines(s, row):
                 % (PREFIX, int(row[1]), row[2] * RTD, row[3], row[4], row[5])]
     if code == L.TR_FCELL:
         return [pixel_line("F_cell", row[1])]
+    if code == L.TR_SOURCE2:
+        F_cell, F_latt = row[1], row[2]
+        return ["%s_SOURCE2: %s %.15g" % (PREFIX, label, v) for label, v in (
+            ("F_cell", F_cell), ("F_latt", F_latt), ("F_cell_squared", F_cell * F_cell),
+            ("F_latt_squared", F_latt * F_latt), ("I_contribution", F_cell * F_cell * F_latt * F_latt),
+            ("polar", row[3]), ("cos2theta", row[4]), ("lambda_angstroms", row[5] * 1e10))] + \
+            ["%s_SOURCE2: source_index 2" % PREFIX]
     return []
 
 
@@ -62,7 +69,7 @@ def trace_lines(sim, spixel, fpixel):
     if not sim._rendered_mask(s)[idx]:
         return []
     rotated, interp = result.entry_state(idx)
-    rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (4 + s.phisteps)
+    rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (5 + s.phisteps)
     tr = np.zeros((rows, L.TR_WIDTH))
     test, _, last, scratch = render_one(fpixel, spixel, rotated, plan.ip[L.IP_INTERPOLATE] if interp else 0,
                                         plan.fp, plan.ip, plan.vec, plan.src, plan.umats, plan.Fhkl, tr)

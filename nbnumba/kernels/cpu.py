@@ -2,12 +2,14 @@
 import numpy as np
 from numba import njit, prange
 
+from nbnumba.kernels.cache import physics_keyed
 from nbnumba.kernels.layout import (IP_FPIXELS, IP_INTERPOLATE, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX,
                                     IP_ROI_YMIN, IP_SPIXELS, L_OMEGA_SUM, N_LAST, N_SCRATCH)
 from nbnumba.kernels.physics import pixel_value, render_pixel
 
 
 @njit(parallel=True, cache=True)
+@physics_keyed
 def _render_range(fp, ip, vec, src, umats, Fhkl, mask, first_idx, last_idx, unrot_idx, interp_cut,
                  image, flags, omega_rows):
     """Render the ROI pixels with raster index in [first_idx, last_idx] into image (float32).
@@ -40,6 +42,7 @@ def _render_range(fp, ip, vec, src, umats, Fhkl, mask, first_idx, last_idx, unro
 
 
 @njit(cache=True)
+@physics_keyed
 def render_one(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, umats, Fhkl, tr):
     """One pixel, serially, returning the value and the loop's last state (for -printout,
     the interpolation warning and -trace_pixel, which passes a trace buffer as tr)."""

@@ -24,7 +24,7 @@ from nbnumba.kernels.layout import (
     L_OMEGA, L_OMEGA_SUM, L_OOR_H, L_OOR_H0, L_OOR_K, L_OOR_K0, L_OOR_L, L_OOR_L0, L_POLAR,
     L_SDET, L_STOL,
     SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT,
-    TR_FCELL, TR_FLATT, TR_PHI, TR_ROT, TR_SUBPIXEL, TR_WIDTH,
+    TR_FCELL, TR_FLATT, TR_PHI, TR_ROT, TR_SOURCE2, TR_SUBPIXEL,
     V_A0, V_A_STAR, V_AP_CARRY, V_B0, V_B_STAR, V_BEAM, V_BP_CARRY, V_C0, V_C_STAR, V_CP_CARRY,
     V_FDET, V_ODET, V_PIX0, V_POLAR, V_SDET, V_SPINDLE,
     PIX_EXECUTED, PIX_OOR,
@@ -550,6 +550,14 @@ def render_pixel(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, u
                                     row = _trace_row(tr, TR_FCELL)
                                     if row >= 0:
                                         tr[row, 1] = F_cell
+                                if source == 2 and mos_tic == 0 and phi_tic == 0:
+                                    row = _trace_row(tr, TR_SOURCE2)
+                                    if row >= 0:
+                                        tr[row, 1] = F_cell
+                                        tr[row, 2] = F_latt
+                                        tr[row, 3] = polar
+                                        tr[row, 4] = dot_product(incident, diffracted)
+                                        tr[row, 5] = lam
 
                             I += F_cell * F_cell * F_latt * F_latt
                             if oversample_thick:
