@@ -1,0 +1,260 @@
+"""`nbnumba compare`, its image metrics and the PNG writer.
+
+CI has no nanoBragg.c binary, so nbnumba itself stands in for the C runner: `--c-bin` points
+at a wrapper script that execs `python -m nbnumba "$@"` (or runs it and then alters its
+output, to plant a difference). A few tests use a tiny fake simulator instead, to exercise
+failures that do not involve the port.
+"""
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from nbnumba.png import encode_png, read_png, write_png
+from nbnumba.tools.compare import (compare_cmd, copy_inputs, correlation, diff_rgb, flag_value, gray,
+                                   image_metrics, input_files, passes, selection, smv_shape)
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_CASE = ["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-lambda", "6.2",
+             "-N", "5", "-distance", "100", "-detpixels", "32", "-pixel", "0.1", "-nonoise", "-nopgm"]
+
+
+def executable(path, *parts):
+    """Write an executable script made of the dedented parts, one after the other."""
+    path.write_text("\n".join(textwrap.dedent(part).strip("\n") for part in parts) + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return str(path)
+
+
+def port_wrapper(tmp_path):
+    """A stand-in 'C binary' that is nbnumba itself."""
+    return executable(tmp_path / "nb_wrapper.sh", "#!/bin/sh", f'exec "{sys.executable}" -m nbnumba "$@"')
+
+
+def altered_port(tmp_path, name, before="", after=""):
+    """A stand-in 'C binary' running nbnumba with `before` run on argv first and `after` on its output."""
+    return executable(tmp_path / name, f"#!{sys.executable}", "import subprocess, sys",
+                      "import numpy as np", "args = sys.argv[1:]", before,
+                      'code = subprocess.call([sys.executable, "-m", "nbnumba", *args])', after,
+                      "sys.exit(code)")
+
+
+FAKE_HEADER = r"""
+    import sys
+    import numpy as np
+    args = sys.argv[1:]
+    def smv(path, slow, fast):
+        head = f"{{\nHEADER_BYTES=512;\nSIZE1={fast};\nSIZE2={slow};\n}}\n".encode()
+        open(path, "wb").write(head.ljust(512, b" ") + bytes(2 * slow * fast))
+"""
+
+
+def fake_simulator(tmp_path, name, body):
+    """A tiny stand-in simulator (no nbnumba): `body` runs with np, sys, args and smv() at hand."""
+    return executable(tmp_path / name, f"#!{sys.executable}", FAKE_HEADER, body)
+
+
+def invoke(tmp_path, monkeypatch, *options, args=TINY_CASE):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(compare_cmd, ["--outdir", str(out), *options, "--", *args])
+    summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
+    return result, out, summary
+
+
+# ---------------------------------------------------------------- against the port
+
+
+def test_port_against_itself_passes_with_traces(tmp_path, monkeypatch):
+    monkeypatch.setenv("NB_C_BIN", port_wrapper(tmp_path))
+    result, out, summary = invoke(tmp_path, monkeypatch, "--trace-pixel", "10", "12")
+    assert result.exit_code == 0, result.output
+    assert summary["pass"] is True and summary["exit_code"] == 0
+    assert summary["pass_rule"]["min_correlation"] == 0.999999 and summary["pass_rule"]["max_rel_diff"] == 1e-6
+    m = summary["metrics"]
+    assert m["correlation"] == 1.0 and m["max_abs_diff"] == 0.0 and m["bit_identical_fraction"] == 1.0
+    assert m["n_pixels"] == 32 * 32 and m["sum_ratio_py_over_c"] == 1.0 and m["sum_c"] > 0
+    assert summary["shape_c"] == summary["shape_py"] == [32, 32]
+    assert summary["c"]["exit_code"] == summary["py"]["exit_code"] == 0
+    assert summary["c"]["wall_s"] > 0 and summary["speed_ratio_c_over_py"] > 0
+    assert summary["c"]["cmd"].endswith(" ".join(TINY_CASE)) and "-m nbnumba" in summary["py"]["cmd"]
+    assert read_png(out / "c.png").shape == read_png(out / "py.png").shape == (32, 32)
+    assert read_png(out / "diff.png").shape == (32, 32, 3)
+    assert (read_png(out / "diff.png") == 255).all()
+    # the trace pass: both logs kept, diffed with the trace-diff rules
+    assert summary["trace"]["exit_code"] == 0
+    assert "-trace_pixel 10 12" in summary["trace"]["c"]["cmd"]
+    assert "TRACE_PY" in (out / "c_trace.log").read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["first_divergence"] is None and metrics["labels"]
+    assert (out / "summary.md").exists() and (out / "run_metadata.json").exists()
+
+
+def test_perturbed_image_exits_3_with_pictures(tmp_path, monkeypatch):
+    c_bin = altered_port(tmp_path, "perturbed.py", after="""
+        img = np.fromfile("floatimage.bin", "<f4")
+        img[::5] *= np.float32(1.01)
+        img.tofile("floatimage.bin")
+    """)
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c_bin)
+    assert result.exit_code == 3, result.output
+    assert summary["pass"] is False and summary["exit_code"] == 3
+    m = summary["metrics"]
+    assert m["max_rel_diff"] > 1e-6 and m["bit_identical_fraction"] < 1.0
+    assert m["sum_ratio_py_over_c"] != 1.0
+    c_png, py_png, diff_png = (read_png(out / f"{n}.png") for n in ("c", "py", "diff"))
+    assert c_png.shape == py_png.shape == (32, 32) and diff_png.shape == (32, 32, 3)
+    assert len(np.unique(diff_png.reshape(-1, 3), axis=0)) > 1
+    assert c_png.max() == 255 or py_png.max() == 255
+    assert "result: FAIL (exit 3)" in result.output
+
+
+def test_shape_mismatch_exits_4(tmp_path, monkeypatch):
+    c_bin = altered_port(tmp_path, "smaller.py", before="""
+        args[args.index("-detpixels") + 1] = "24"
+    """)
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c_bin)
+    assert result.exit_code == 4, result.output
+    assert summary["shape_c"] == [24, 24] and summary["shape_py"] == [32, 32]
+    assert "shapes differ" in summary["error"] and summary["exit_code"] == 4
+
+
+# ---------------------------------------------------------------- failures (no port needed)
+
+
+def test_no_c_binary_exits_2(tmp_path, monkeypatch):
+    monkeypatch.delenv("NB_C_BIN", raising=False)
+    result, _, _ = invoke(tmp_path, monkeypatch)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "compare: error: no C binary: pass --c-bin PATH or set NB_C_BIN"
+
+
+def test_failing_runner_exits_2(tmp_path, monkeypatch):
+    ok = fake_simulator(tmp_path, "ok.py", "np.ones(16, '<f4').tofile('floatimage.bin')")
+    broken = fake_simulator(tmp_path, "broken.py", "print('cannot read cubic.hkl'); sys.exit(9)")
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", broken, "--py-cmd", ok)
+    assert result.exit_code == 2
+    assert summary["c"]["exit_code"] == 9 and "cannot read cubic.hkl" in summary["error"]
+    assert (out / "c_stdout.txt").read_text().strip() == "cannot read cubic.hkl"
+    assert "Traceback" not in result.output
+
+
+def test_missing_output_exits_2(tmp_path, monkeypatch):
+    silent = fake_simulator(tmp_path, "silent.py", "pass")
+    result, _, summary = invoke(tmp_path, monkeypatch, "--c-bin", silent, "--py-cmd", silent)
+    assert result.exit_code == 2
+    assert "float image unreadable" in summary["error"]
+
+
+def test_fake_simulators_roi_threshold_and_nonsquare_shape(tmp_path, monkeypatch):
+    body = """
+        img = np.arange(6 * 10, dtype='<f4').reshape(6, 10)
+        {change}
+        img.tofile(args[args.index('-floatfile') + 1]); smv('ints.img', 6, 10)
+    """
+    c = fake_simulator(tmp_path, "c.py", body.format(change=""))
+    py = fake_simulator(tmp_path, "py.py", body.format(change="img[0, 0] = 5"))
+    args = ["-floatfile", "f.bin", "-intfile", "ints.img"]
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, args=args)
+    assert result.exit_code == 3 and summary["shape_c"] == [6, 10]
+    assert summary["metrics"]["max_abs_diff"] == 5.0
+    assert read_png(out / "diff.png").shape == (6, 10, 3)
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, "--roi", "1", "9", "0", "5",
+                                  args=args)
+    assert result.exit_code == 0 and summary["metrics"]["n_pixels"] == 9 * 6
+    assert read_png(out / "c.png").shape == (6, 9)
+    result, _, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, "--threshold", "5.5",
+                                args=args)
+    assert result.exit_code == 0 and summary["metrics"]["n_pixels"] == 60 - 6
+
+
+def test_inputs_are_copied_into_each_run_folder(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "my.hkl").write_text("0 0 0 100\n")
+    (tmp_path / "Fdump.bin").write_bytes(b"cache")
+    sim = fake_simulator(tmp_path, "sim.py", """
+        assert open('data/my.hkl').read() == '0 0 0 100\\n' and open('Fdump.bin').read() == 'cache'
+        np.ones(16, '<f4').tofile('floatimage.bin')
+    """)
+    result, _, summary = invoke(tmp_path, monkeypatch, "--c-bin", sim, "--py-cmd", sim, args=["-hkl", "data/my.hkl"])
+    assert result.exit_code == 0, result.output
+    assert summary["shape_c"] == [4, 4]  # no SMV image: square fallback
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def test_argument_helpers(tmp_path):
+    args = ["-hkl", "a.hkl", "-floatfile", "x.bin", "-floatimage", "y.bin", "-mat", "gone.mat", "-N", "5"]
+    assert flag_value(args, ("-floatfile", "-floatimage"), "floatimage.bin") == "y.bin"
+    assert flag_value(args, ("-intfile",), "intimage.img") == "intimage.img"
+    (tmp_path / "a.hkl").write_text("")
+    assert input_files(args, str(tmp_path)) == ["a.hkl"]
+    dest = tmp_path / "run"
+    dest.mkdir()
+    copy_inputs(["a.hkl"], str(tmp_path), str(dest))
+    assert (dest / "a.hkl").exists()
+
+
+def test_smv_shape(tmp_path):
+    path = tmp_path / "i.img"
+    path.write_bytes(b"{\nHEADER_BYTES=512;\nDIM=2;\nSIZE1=40;\nSIZE2=160;\n}".ljust(512) + bytes(2 * 40 * 160))
+    assert smv_shape(path) == (160, 40)
+    assert smv_shape(tmp_path / "absent.img") is None
+
+
+def test_metrics_and_selection():
+    c = np.arange(12, dtype=np.float32).reshape(3, 4)
+    py = c.copy()
+    py[2, 3] += np.float32(0.5)
+    mask = selection(c.shape)
+    m = image_metrics(c, py, mask)
+    assert m["max_abs_diff"] == 0.5 and m["max_rel_diff"] == pytest.approx(0.5 / 11)
+    assert m["bit_identical_fraction"] == pytest.approx(11 / 12)
+    assert m["sum_ratio_py_over_c"] == pytest.approx(66.5 / 66) and not passes(m)
+    assert passes(image_metrics(c, c.copy(), mask))
+    assert selection(c.shape, roi=(1, 2, 0, 1)).sum() == 4
+    assert selection(c.shape, threshold=9.5, c=c, py=py).sum() == 2
+    bad = py.copy()
+    bad[0, 0] = np.nan
+    assert not passes(image_metrics(c, bad, mask))
+    assert correlation(np.ones(4), np.ones(4)) == 1.0 and correlation(np.ones(4), np.arange(4.0)) == 0.0
+
+
+def test_picture_scales():
+    img = np.array([[0, 1e-3, 1, 1000]], np.float32)
+    g = gray(img, 1000.0)
+    assert g[0, 0] == 0 and g[0, -1] == 255 and list(g[0]) == sorted(g[0])
+    rgb, scale = diff_rgb(np.zeros((1, 3)), np.array([[-2.0, 0.0, 2.0]]))
+    assert scale == 2.0
+    assert tuple(rgb[0, 1]) == (255, 255, 255)
+    assert rgb[0, 0, 2] > rgb[0, 0, 0] and rgb[0, 2, 0] > rgb[0, 2, 2]
+
+
+def test_png_round_trip(tmp_path):
+    rng = np.random.default_rng(1)
+    gray_img = rng.integers(0, 256, (7, 5), dtype=np.uint8)
+    rgb_img = rng.integers(0, 256, (3, 9, 3), dtype=np.uint8)
+    write_png(tmp_path / "g.png", gray_img)
+    write_png(tmp_path / "c.png", rgb_img)
+    assert np.array_equal(read_png(tmp_path / "g.png"), gray_img)
+    assert np.array_equal(read_png(tmp_path / "c.png"), rgb_img)
+    assert encode_png(gray_img).startswith(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(ValueError):
+        encode_png(gray_img.astype(np.float32))
+
+
+def test_compare_through_the_nbnumba_command(tmp_path):
+    env = dict(os.environ, NB_C_BIN=port_wrapper(tmp_path),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, "-m", "nbnumba", "compare", "--outdir", "out", "--", *TINY_CASE],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["pass"] is True

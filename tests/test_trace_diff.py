@@ -1,0 +1,284 @@
+"""Trace parsing (nbnumba.tracelog) and `nbnumba trace-diff` on the reference C traces."""
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nbnumba.tools.trace_diff import diff_traces, trace_diff_cmd
+from nbnumba.tracelog import detect_prefix, first_values, parse_trace, read_trace
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "traces" / "reference"
+CASES = ["cubic_defaultF", "phi_sweep_carryover", "xds_close_rot", "sourcefile"]
+
+
+def ref_text(case):
+    return (REFERENCE / f"{case}.log").read_text()
+
+
+def as_py(text):
+    """The port's version of a C trace: TRACE_C -> TRACE_PY on every trace line."""
+    return re.sub(r"^TRACE_C(?=[_: ])", "TRACE_PY", text, flags=re.M)
+
+
+def set_value(text, prefix_label, new_value, which=0):
+    """Replace the number of the `which`-th single-number line starting with prefix_label."""
+    lines = text.splitlines()
+    hits = [i for i, line in enumerate(lines) if line.startswith(prefix_label + " ")]
+    lines[hits[which]] = f"{prefix_label} {new_value!r}"
+    return "\n".join(lines) + "\n"
+
+
+def value_of(text, prefix_label):
+    line = next(l for l in text.splitlines() if l.startswith(prefix_label + " "))
+    return float(line.split()[-1])
+
+
+def run(tmp_path, c_text, py_text, *extra):
+    c_log, py_log = tmp_path / "c.log", tmp_path / "py.log"
+    c_log.write_text(c_text)
+    py_log.write_text(py_text)
+    return CliRunner().invoke(trace_diff_cmd, [str(c_log), str(py_log), *extra])
+
+
+def metrics(out_dir):
+    return json.loads((out_dir / "metrics.json").read_text())
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_reference_traces_parse_with_either_prefix(case):
+    c = read_trace(REFERENCE / f"{case}.log")
+    py = parse_trace(as_py(ref_text(case)))
+    assert c and [r.prefix for r in c] == ["TRACE_C"] * len(c)
+    assert [r.prefix for r in py] == ["TRACE_PY"] * len(py)
+    assert [(r.key, r.values, r.occurrence) for r in c] == [(r.key, r.values, r.occurrence) for r in py]
+
+
+def test_record_fields():
+    recs = first_values(read_trace(REFERENCE / "phi_sweep_carryover.log"))
+    assert recs["fdet_after_rotz"] == (0.0, 0.0, 1.0)
+    assert recs["Rx"] == (1.0, 0.0, 0.0, 0.0, 1.0, -0.0, 0.0, 0.0, 1.0)
+    assert recs["F_cell"] == (300.0,)
+    assert recs["steps"] == (40.0,)
+    assert [k for k in recs if k.startswith("PHI:")] == [f"PHI:phi_tic={i}" for i in range(10)]
+    assert recs["PHI:phi_tic=3"][:2] == (3.0, 0.3)
+    assert recs["detector_convention"] == ()
+
+
+def test_named_components_text_and_sources():
+    records = read_trace(REFERENCE / "sourcefile.log")
+    first = {r.key: r for r in records if r.occurrence == 0}
+    angles = first["angles_rad"]
+    assert angles.names == ("rotx", "roty", "rotz", "twotheta")
+    assert first["detector_convention"].skeleton == "MOSFLM"
+    assert first["PHI:phi_tic=0"].names == ("phi_tic", "phi_deg", "k_frac", "F_latt_b", "F_latt")
+    source = first["SOURCE2:F_cell"]
+    assert (source.channel, source.label, source.source, source.values) == ("SOURCE2", "F_cell", 2, (300.0,))
+    pixel_blocks = [r for r in records if r.key == "pixel_pos_meters"]
+    assert [r.occurrence for r in pixel_blocks] == list(range(len(pixel_blocks))) and len(pixel_blocks) > 1
+
+
+def test_parser_skips_non_trace_lines_and_reads_special_numbers():
+    text = "\n".join([
+        "pivoting detector around direct beam spot",
+        "TRACE: Before misset rotation:",
+        "TRACE_CONFIG: tracing pixel (spixel=1, fpixel=2)",
+        "DETECTOR_FAST_AXIS 0 0 1",
+        "",
+        "TRACE_PY: F_cell 100",
+        "TRACE_PY: I_pixel_final -nan",
+        "TRACE_PY: polar inf",
+        "TRACE_PY:pix0_vector=1e-3 -0 2.5E+2",
+        "\udcff garbage",
+        "TRACE_PY: F_cell 101",
+    ])
+    assert detect_prefix(text) == "TRACE_PY"
+    records = parse_trace(text)
+    assert [r.key for r in records] == ["F_cell", "I_pixel_final", "polar", "pix0_vector", "F_cell"]
+    assert math.isnan(records[1].values[0]) and records[2].values == (math.inf,)
+    assert records[3].values == (1e-3, -0.0, 250.0)
+    assert [r.occurrence for r in records] == [0, 0, 0, 0, 1]
+    assert [r.lineno for r in records] == [6, 7, 8, 9, 11]
+    assert parse_trace(text, prefix="TRACE_C") == []
+
+
+# ---------------------------------------------------------------- trace-diff
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_reference_against_itself_passes(tmp_path, case):
+    result = run(tmp_path, ref_text(case), as_py(ref_text(case)), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    m = metrics(tmp_path / "out")
+    assert m["first_divergence"] is None
+    assert m["num_divergent"] == 0 and m["missing_in_py"] == [] and m["missing_in_c"] == []
+    assert "result: PASS" in result.output
+
+
+def test_planted_divergence_names_first_label_in_pipeline_order(tmp_path):
+    c_text = ref_text("cubic_defaultF")
+    f_cell = value_of(c_text, "TRACE_C: F_cell")
+    final = value_of(c_text, "TRACE_C: I_pixel_final")
+    py = set_value(as_py(c_text), "TRACE_PY: F_cell", f_cell * (1 + 1e-3))
+    py = set_value(py, "TRACE_PY: I_pixel_final", final * 1.5)
+    # the later (and larger) divergence comes first in the port's log: order must follow the C log
+    lines = py.splitlines()
+    moved = next(l for l in lines if l.startswith("TRACE_PY: I_pixel_final"))
+    py = "\n".join([moved] + [l for l in lines if l != moved]) + "\n"
+    out = tmp_path / "out"
+    result = run(tmp_path, c_text, py, "--out", str(out))
+    assert result.exit_code == 3, result.output
+    m = metrics(out)
+    first = m["first_divergence"]
+    assert first["label"] == "F_cell" and first["component"] == "[0]"
+    assert first["c"] == f_cell and first["rel"] == pytest.approx(1e-3, rel=1e-6)
+    assert first["abs"] == pytest.approx(f_cell * 1e-3, rel=1e-6)
+    assert m["num_divergent"] == 2
+    assert m["labels"]["I_pixel_final"]["status"] == "divergent"
+    assert m["labels"]["F_cell"]["order"] < m["labels"]["I_pixel_final"]["order"]
+    assert m["scaling"]["F_cell"]["ratio"] == pytest.approx(1 + 1e-3)
+    assert "first divergence: F_cell" in result.output and "DIVERGES" in result.output
+
+
+def test_within_tolerance_and_custom_tolerance(tmp_path):
+    c_text = ref_text("cubic_defaultF")
+    py = set_value(as_py(c_text), "TRACE_PY: F_cell", value_of(c_text, "TRACE_C: F_cell") * (1 + 1e-8))
+    assert run(tmp_path, c_text, py).exit_code == 0
+    assert run(tmp_path, c_text, py, "--tolerance", "1e-9").exit_code == 3
+
+
+def test_per_phi_divergence_is_keyed_by_phi_tic(tmp_path):
+    c_text = ref_text("phi_sweep_carryover")
+    py = as_py(c_text).replace("TRACE_PY_PHI phi_tic=3 phi_deg=0.3 k_frac=-0.024999623018937",
+                               "TRACE_PY_PHI phi_tic=3 phi_deg=0.3 k_frac=-0.03")
+    out = tmp_path / "out"
+    assert run(tmp_path, c_text, py, "--out", str(out)).exit_code == 3
+    first = metrics(out)["first_divergence"]
+    assert first["label"] == "PHI:phi_tic=3" and first["component"] == "k_frac"
+
+
+def test_missing_and_extra_labels(tmp_path):
+    c_text = ref_text("cubic_defaultF")
+    py = "\n".join(l for l in as_py(c_text).splitlines() if not l.startswith("TRACE_PY: polar "))
+    py += "\nTRACE_PY: port_only_label 1\n"
+    out = tmp_path / "out"
+    result = run(tmp_path, c_text, py, "--out", str(out))
+    assert result.exit_code == 3
+    m = metrics(out)
+    assert m["missing_in_py"] == ["polar"] and m["missing_in_c"] == ["port_only_label"]
+    assert m["first_divergence"] is None and m["labels"]["polar"]["status"] == "missing_in_py"
+    assert "missing in PY: polar" in result.output
+    # a label only the port prints is reported but is no failure
+    assert run(tmp_path, c_text, as_py(c_text) + "TRACE_PY: port_only_label 1\n").exit_code == 0
+
+
+def test_text_and_count_mismatches_diverge(tmp_path):
+    c_text = ref_text("xds_close_rot")
+    py = as_py(c_text).replace("detector_convention=XDS", "detector_convention=MOSFLM")
+    out = tmp_path / "out"
+    assert run(tmp_path, c_text, py, "--out", str(out)).exit_code == 3
+    first = metrics(out)["first_divergence"]
+    assert (first["label"], first["component"], first["c"], first["py"]) == \
+        ("detector_convention", "text", "XDS", "MOSFLM")
+    py = as_py(c_text).replace("TRACE_PY: hkl_rounded 6 -1 0", "TRACE_PY: hkl_rounded 6 -1")
+    assert run(tmp_path, c_text, py, "--out", str(out)).exit_code == 3
+    first = metrics(out)["first_divergence"]
+    assert (first["label"], first["component"], first["c"], first["py"]) == ("hkl_rounded", "count", 3, 2)
+
+
+def test_all_occurrences_mode_sees_later_blocks(tmp_path):
+    c_text = ref_text("sourcefile")
+    lines = as_py(c_text).splitlines()
+    second = [i for i, l in enumerate(lines) if l.startswith("TRACE_PY: pixel_pos_meters")][1]
+    lines[second] = "TRACE_PY: pixel_pos_meters 0.2 0.2 0.2"
+    py = "\n".join(lines) + "\n"
+    assert run(tmp_path, c_text, py).exit_code == 0
+    out = tmp_path / "out"
+    assert run(tmp_path, c_text, py, "--all-occurrences", "--out", str(out)).exit_code == 3
+    assert metrics(out)["first_divergence"]["label"] == "pixel_pos_meters#1"
+
+
+def test_source_channel_is_compared(tmp_path):
+    c_text = ref_text("sourcefile")
+    py = as_py(c_text).replace("TRACE_PY_SOURCE2: lambda_angstroms 1.01", "TRACE_PY_SOURCE2: lambda_angstroms 1.02", 1)
+    out = tmp_path / "out"
+    assert run(tmp_path, c_text, py, "--out", str(out)).exit_code == 3
+    assert metrics(out)["first_divergence"]["label"] == "SOURCE2:lambda_angstroms"
+
+
+@pytest.mark.parametrize("bad", ["missing", "empty", "no_trace_lines", "directory", "binary"])
+def test_unreadable_or_empty_input_exits_2(tmp_path, bad):
+    good = tmp_path / "good.log"
+    good.write_text(ref_text("cubic_defaultF"))
+    path = tmp_path / "bad.log"
+    if bad == "empty":
+        path.write_text("")
+    elif bad == "no_trace_lines":
+        path.write_text("max_I = 154.652\nmean= 20.2467\n")
+    elif bad == "directory":
+        path.mkdir()
+    elif bad == "binary":
+        path.write_bytes(bytes(range(256)) * 8)
+    for args in ([str(good), str(path)], [str(path), str(good)]):
+        result = CliRunner().invoke(trace_diff_cmd, args)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("trace-diff: error:")
+        assert "Traceback" not in result.output
+
+
+def test_output_files(tmp_path):
+    c_text = ref_text("cubic_defaultF")
+    py = set_value(as_py(c_text), "TRACE_PY: omega_pixel", 2e-6)
+    out = tmp_path / "deep" / "out"
+    result = run(tmp_path, c_text, py, "--out", str(out), "--c-cmd", "nb -default_F 100 -trace_pixel 64 64",
+                 "--py-cmd", "nbnumba -default_F 100 -trace_pixel 64 64")
+    assert result.exit_code == 3
+    m = metrics(out)
+    assert set(m) >= {"tolerance", "first_divergence", "num_divergent", "missing_in_py", "missing_in_c",
+                      "labels", "scaling"}
+    assert m["tolerance"] == 1e-6
+    assert set(m["first_divergence"]) >= {"label", "component", "c", "py", "abs", "rel"}
+    assert m["first_divergence"]["label"] == "omega_pixel"
+    assert list(m["labels"])[:2] == ["fdet_after_rotz", "sdet_after_rotz"]
+    entry = m["labels"]["omega_pixel"]
+    assert entry["components"][0]["c"] == pytest.approx(9.99999250000469e-07) and entry["components"][0]["py"] == 2e-6
+    assert m["scaling"]["omega_pixel"]["ratio"] == pytest.approx(2e-6 / 9.99999250000469e-07)
+
+    summary = (out / "summary.md").read_text()
+    assert summary.startswith("# Trace diff")
+    assert "| # | label | status | component | C | PY | abs | rel |" in summary
+    assert "| omega_pixel | DIVERGES | [0] |" in summary
+    assert "first divergence: omega_pixel" in summary
+
+    meta = json.loads((out / "run_metadata.json").read_text())
+    assert set(meta) >= {"python", "numpy", "numba", "platform", "device", "c_cmd", "py_cmd"}
+    assert meta["python"] == sys.version.split()[0]
+    assert meta["device"] == "cpu" or meta["device"].startswith("cuda")
+    assert meta["c_cmd"] == "nb -default_F 100 -trace_pixel 64 64"
+    assert meta["py_cmd"].startswith("nbnumba")
+
+
+def test_diff_traces_api():
+    c = read_trace(REFERENCE / "cubic_defaultF.log")
+    diff = diff_traces(c, parse_trace(as_py(ref_text("cubic_defaultF"))))
+    assert diff.exit_code == 0 and diff.first_divergence is None
+    assert [d.key for d in diff.labels][:3] == ["fdet_after_rotz", "sdet_after_rotz", "odet_after_rotz"]
+
+
+def test_trace_diff_through_the_nbnumba_command(tmp_path):
+    c_log, py_log = tmp_path / "c.log", tmp_path / "py.log"
+    c_log.write_text(ref_text("cubic_defaultF"))
+    py_log.write_text(as_py(ref_text("cubic_defaultF")))
+    proc = subprocess.run([sys.executable, "-m", "nbnumba", "trace-diff", str(c_log), str(py_log)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "result: PASS" in proc.stdout
