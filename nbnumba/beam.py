@@ -5,7 +5,7 @@ import numpy as np
 
 from nbnumba.cscan import read_text_file
 from nbnumba.errors import NBError
-from nbnumba.kernels.physics import rotate_axis, unitize
+from nbnumba.kernels.vectors import rotate_axis, unitize
 
 
 def _divergence_test(hdiv, vdiv, s):

@@ -51,7 +51,7 @@ GAMMLN_COF = np.array([76.18009172947146, -86.50532032941677,
                        0.1208650973866179e-2, -0.5395239384953e-5])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def new_state():
     """Fresh RNGState ``(st, fst)``: the C statics at program start."""
     st = np.zeros(ST_LEN, dtype=np.int64)
@@ -60,7 +60,7 @@ def new_state():
     return st, fst
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def ran1(idum, st):
     """C ``float ran1(long *idum)``: uniform deviate on (0, 1)."""
     if idum[0] <= 0 or st[ST_IY] == 0:
@@ -91,7 +91,7 @@ def ran1(idum, st):
     return temp
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def gaussdev(idum, st, fst):
     """C ``float gaussdev(long *idum)``: unit-rms Gaussian deviate (Box-Muller pairs)."""
     if st[ST_ISET] == 0:
@@ -109,7 +109,7 @@ def gaussdev(idum, st, fst):
     return fst[FST_GSET]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def gammln(xx):
     """C ``float gammln(float xx)``: ln Gamma(xx), computed in double, returned as float."""
     x = np.float64(xx)
@@ -123,7 +123,7 @@ def gammln(xx):
     return np.float32(-tmp + math.log(2.5066282746310005 * ser / x))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def poidev(xm, idum, st, fst):
     """C ``float poidev(float xm, long *idum)``: Poisson deviate with mean xm."""
     xmf = np.float32(xm)
@@ -167,7 +167,7 @@ def poidev(xm, idum, st, fst):
     return em
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def uniform3Ddev(idum, st):
     """C ``float uniform3Ddev(float *dx, float *dy, float *dz, long *idum)``.
 
@@ -186,7 +186,7 @@ def uniform3Ddev(idum, st):
     return dr, dx / dr, dy / dr, dz / dr
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def mosaic_rotation_umat(mosaicity, idum, st):
     """C ``double *mosaic_rotation_umat(float mosaicity, double umat[9], long *idum)``.
 
@@ -233,7 +233,7 @@ def mosaic_rotation_umat(mosaicity, idum, st):
     return umat
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def umat2misset(umat):
     """C ``double *umat2misset(double umat[9], double *missets)``.
 
@@ -341,7 +341,7 @@ def umat2misset(umat):
     return rotx, roty, rotz
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def noise_image(floatimage, fpixels, spixels, roi_xmin, roi_xmax, roi_ymin, roi_ymax,
                 adc_offset, intimage, idum, st, fst):
     """Poisson-noise loop at the end of C ``main()``.

@@ -7,7 +7,7 @@ import numpy as np
 from nbnumba.crandom import mosaic_rotation_umat, umat2misset
 from nbnumba.cscan import Scanner
 from nbnumba.errors import NBError
-from nbnumba.kernels.physics import cross_product, dot_product, rotate, vector_rescale, vector_scale
+from nbnumba.kernels.vectors import cross_product, dot_product, rotate, vector_rescale, vector_scale
 from nbnumba.settings import RTD
 
 AVOGADRO = 6.02214179e23

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
-from nbnumba.kernels.physics import cross_product, dot_product, rotate, rotate_axis, unitize
-from nbnumba.settings import ADXV, BEAM, CUSTOM, DENZO, DIALS, MOSFLM, SAMPLE, XDS
+from nbnumba.kernels.vectors import cross_product, dot_product, rotate, rotate_axis, unitize
+from nbnumba.settings import ADXV, BEAM, DENZO, DIALS, MOSFLM, SAMPLE, XDS
 from nbnumba.tracefmt import g15, trace_line
 
 # convention -> (beam, fdet, sdet, odet, twotheta_axis, polar, spindle); CUSTOM keeps the user's

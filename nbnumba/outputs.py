@@ -9,7 +9,7 @@ from nbnumba.crandom import noise_image
 from nbnumba.images import smv_header_bytes, write_float, write_pgm, write_smv
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _stats(image, fpixels, spixels, xmin, xmax, ymin, ymax, mask, rendered):
     """sum, sumsqr, sumn, max_I and its index over rendered pixels (the C's render-loop
     accumulation, in raster order), then rmsd about the mean over all ROI pixels."""
@@ -35,7 +35,7 @@ def _stats(image, fpixels, spixels, xmin, xmax, ymin, ymax, mask, rendered):
     return total, sumsqr, sumn, max_I, max_idx
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rmsd(image, fpixels, spixels, xmin, xmax, ymin, ymax, avg):
     sumsqr = 0.0
     sumn = 0
@@ -49,7 +49,7 @@ def _rmsd(image, fpixels, spixels, xmin, xmax, ymin, ymax, avg):
     return sumsqr, sumn
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _int_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale, adc):
     out = np.zeros(fpixels * spixels, dtype=np.uint16)
     for sp in range(spixels):
@@ -66,7 +66,7 @@ def _int_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale, adc):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _pgm_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale):
     out = np.zeros(fpixels * spixels, dtype=np.uint8)
     for sp in range(spixels):

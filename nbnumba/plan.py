@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nbnumba.kernels import layout as L
-from nbnumba.kernels.physics import rotate_axis
+from nbnumba.kernels.physics import lattice_table
 
 
 @dataclass
@@ -13,7 +13,7 @@ class RenderPlan:
     ip: np.ndarray        # int64 scalars, layout.IP_*
     vec: np.ndarray       # (N_VEC, 4) float64, layout.V_*
     src: np.ndarray       # (sources, 5) X Y Z weight lambda
-    umats: np.ndarray     # (domains*9,)
+    lattice: np.ndarray   # (2, phisteps, domains, 3, 4), physics.lattice_table
     Fhkl: np.ndarray      # (h_range+1, k_range+1, l_range+1)
     mask: np.ndarray      # uint16 (pixels,), empty when there is no -mask
 
@@ -24,17 +24,6 @@ class RenderPlan:
     @property
     def spixels(self):
         return int(self.ip[L.IP_SPIXELS])
-
-
-def _carry_vectors(s):
-    """The lattice a finished phi sweep leaves in ap,bp,cp: rotated by its last phi != 0."""
-    out = [s.a0.copy(), s.b0.copy(), s.c0.copy()]
-    for phi_tic in range(s.phisteps):
-        phi = s.phi0 + s.phistep * phi_tic
-        if phi != 0.0:
-            for v0, v in zip((s.a0, s.b0, s.c0), out):
-                rotate_axis(v0, v, s.spindle_vector, phi)
-    return out
 
 
 def build_plan(s):
@@ -62,6 +51,7 @@ def build_plan(s):
     fp[L.FP_FLUENCE] = s.fluence
 
     g = s.hkl
+    sweep_rotates = any(s.phi0 + s.phistep * phi_tic != 0.0 for phi_tic in range(s.phisteps))
     ip = np.zeros(L.N_IP, dtype=np.int64)
     for slot, value in ((L.IP_FPIXELS, s.fpixels), (L.IP_SPIXELS, s.spixels), (L.IP_OVERSAMPLE, s.oversample),
                         (L.IP_THICKSTEPS, s.detector_thicksteps), (L.IP_SOURCES, len(s.sources)),
@@ -75,17 +65,16 @@ def build_plan(s):
                         (L.IP_L_MIN, g.l_min), (L.IP_L_MAX, g.l_max), (L.IP_L_RANGE, g.l_range),
                         (L.IP_ROI_XMIN, s.roi_xmin), (L.IP_ROI_XMAX, s.roi_xmax),
                         (L.IP_ROI_YMIN, s.roi_ymin), (L.IP_ROI_YMAX, s.roi_ymax),
-                        (L.IP_INTERPOLATE, s.interpolate)):
+                        (L.IP_INTERPOLATE, s.interpolate), (L.IP_SWEEP_ROTATES, sweep_rotates)):
         ip[slot] = value
 
     vec = np.zeros((L.N_VEC, 4))
-    ap, bp, cp = _carry_vectors(s)
     for slot, v in ((L.V_FDET, s.fdet_vector), (L.V_SDET, s.sdet_vector), (L.V_ODET, s.odet_vector),
                     (L.V_PIX0, s.pix0_vector), (L.V_BEAM, s.beam_vector), (L.V_POLAR, s.polar_vector),
-                    (L.V_SPINDLE, s.spindle_vector), (L.V_A0, s.a0), (L.V_B0, s.b0), (L.V_C0, s.c0),
-                    (L.V_A_STAR, s.a_star), (L.V_B_STAR, s.b_star), (L.V_C_STAR, s.c_star),
-                    (L.V_AP_CARRY, ap), (L.V_BP_CARRY, bp), (L.V_CP_CARRY, cp)):
+                    (L.V_A_STAR, s.a_star), (L.V_B_STAR, s.b_star), (L.V_C_STAR, s.c_star)):
         vec[slot] = v
     mask = s.maskimage if s.maskimage is not None else np.zeros(0, dtype=np.uint16)
-    return RenderPlan(fp, ip, vec, np.ascontiguousarray(s.sources), s.mosaic_umats,
+    lattice = lattice_table(s.a0, s.b0, s.c0, s.phi0, s.phistep, s.phisteps, s.spindle_vector,
+                            s.mosaic_umats, s.mosaic_spread)
+    return RenderPlan(fp, ip, vec, np.ascontiguousarray(s.sources), lattice,
                       np.ascontiguousarray(g.F, dtype=np.float64), mask)

@@ -181,8 +181,8 @@ def _interpolation_warning(sim, result):
     from nbnumba.kernels.cpu import render_one
     s, plan, idx = sim.settings, sim.plan, result.interp_cut
     rot, interp = result.entry_state(idx)
-    _, _, last, _ = render_one(idx % s.fpixels, idx // s.fpixels, rot, plan.ip[L.IP_INTERPOLATE] if interp else 0,
-                               plan.fp, plan.ip, plan.vec, plan.src, plan.umats, plan.Fhkl, None)
+    _, _, last = render_one(idx % s.fpixels, idx // s.fpixels, rot, plan.ip[L.IP_INTERPOLATE] if interp else 0,
+                               plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, None)
     sim.out("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d \n"
             % (last[L.L_OOR_H], last[L.L_OOR_K], last[L.L_OOR_L], last[L.L_OOR_H0], last[L.L_OOR_K0],
                last[L.L_OOR_L0]))
@@ -195,9 +195,9 @@ def _printout(sim, result, idx):
     s, plan = sim.settings, sim.plan
     fpixel, spixel = idx % s.fpixels, idx // s.fpixels
     rot, interp = result.entry_state(idx)
-    _, _, last, scratch = render_one(fpixel, spixel, rot, plan.ip[L.IP_INTERPOLATE] if interp else 0,
-                                     plan.fp, plan.ip, plan.vec, plan.src, plan.umats, plan.Fhkl, None)
-    pos = scratch[L.S_PIXEL_POS:L.S_PIXEL_POS + 4]
+    _, _, last = render_one(fpixel, spixel, rot, plan.ip[L.IP_INTERPOLATE] if interp else 0,
+                                     plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, None)
+    pos = (0.0, last[L.L_POS1], last[L.L_POS2], last[L.L_POS3])
     twotheta = math.atan2(math.sqrt(pos[2] * pos[2] + pos[3] * pos[3]), pos[1])
     test = math.sin(twotheta / 2.0) / (s.lambda0 * 1e10)
     out = sim.out
@@ -213,6 +213,6 @@ def _printout(sim, result, idx):
     out("pixel   %15.10g\n" % result.image[idx])
     out("real-space cell vectors (Angstrom):\n")
     out("     %-10s  %-10s  %-10s\n" % ("a", "b", "c"))
-    a, b, c = (scratch[o:o + 4] for o in (L.S_A, L.S_B, L.S_C))
+    a, b, c = plan.lattice[int(last[L.L_LAT_CARRY]), int(last[L.L_LAT_PHI]), int(last[L.L_LAT_MOS])]
     for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
         out("%s: %11.8f %11.8f %11.8f\n" % (axis, a[i] * 1e10, b[i] * 1e10, c[i] * 1e10))

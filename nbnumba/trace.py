@@ -71,13 +71,11 @@ def trace_lines(sim, spixel, fpixel):
     rotated, interp = result.entry_state(idx)
     rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (5 + s.phisteps)
     tr = np.zeros((rows, L.TR_WIDTH))
-    test, _, last, scratch = render_one(fpixel, spixel, rotated, plan.ip[L.IP_INTERPOLATE] if interp else 0,
-                                        plan.fp, plan.ip, plan.vec, plan.src, plan.umats, plan.Fhkl, tr)
+    test, _, last = render_one(fpixel, spixel, rotated, plan.ip[L.IP_INTERPOLATE] if interp else 0,
+                                        plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, tr)
     lines = []
     for row in tr[1:1 + int(tr[0, 0])]:
         lines.extend(_event_lines(s, row))
-    incident = scratch[L.S_INCIDENT:L.S_INCIDENT + 4]
-    diffracted = scratch[L.S_DIFFRACTED:L.S_DIFFRACTED + 4]
     lines += [
         pixel_line("I_before_scaling", last[L.L_I]),
         pixel_line("r_e_meters", math.sqrt(s.r_e_sqr)),
@@ -90,7 +88,8 @@ def trace_lines(sim, spixel, fpixel):
         pixel_line("capture_fraction", last[L.L_CAPTURE]),
         pixel_line("polar", last[L.L_POLAR]),
         pixel_line("omega_pixel", last[L.L_OMEGA]),
-        pixel_line("cos_2theta", incident[1] * diffracted[1] + incident[2] * diffracted[2] + incident[3] * diffracted[3]),
+        pixel_line("cos_2theta", last[L.L_INC1] * last[L.L_DIF1] + last[L.L_INC2] * last[L.L_DIF2]
+                   + last[L.L_INC3] * last[L.L_DIF3]),
         pixel_line("I_pixel_final", test),
         pixel_line("floatimage_accumulated", result.image[idx]),
     ]

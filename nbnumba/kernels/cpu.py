@@ -4,13 +4,13 @@ from numba import njit, prange
 
 from nbnumba.kernels.cache import physics_keyed
 from nbnumba.kernels.layout import (IP_FPIXELS, IP_INTERPOLATE, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX,
-                                    IP_ROI_YMIN, IP_SPIXELS, L_OMEGA_SUM, N_LAST, N_SCRATCH)
+                                    IP_ROI_YMIN, IP_SPIXELS, L_OMEGA_SUM, N_LAST)
 from nbnumba.kernels.physics import pixel_value, render_pixel
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 @physics_keyed
-def _render_range(fp, ip, vec, src, umats, Fhkl, mask, first_idx, last_idx, unrot_idx, interp_cut,
+def _render_range(fp, ip, vec, src, lattice, Fhkl, mask, first_idx, last_idx, unrot_idx, interp_cut,
                  image, flags, omega_rows):
     """Render the ROI pixels with raster index in [first_idx, last_idx] into image (float32).
 
@@ -24,7 +24,6 @@ def _render_range(fp, ip, vec, src, umats, Fhkl, mask, first_idx, last_idx, unro
     for spixel in prange(spixels):
         if spixel < ip[IP_ROI_YMIN] or spixel > ip[IP_ROI_YMAX]:
             continue
-        s = np.empty(N_SCRATCH)
         last = np.zeros(N_LAST)
         omega = 0.0
         for fpixel in range(ip[IP_ROI_XMIN], min(fpixels, ip[IP_ROI_XMAX] + 1)):
@@ -34,25 +33,24 @@ def _render_range(fp, ip, vec, src, umats, Fhkl, mask, first_idx, last_idx, unro
             if has_mask and mask[idx] == 0:
                 continue
             I, f = render_pixel(fpixel, spixel, idx > unrot_idx, interpolate if idx <= interp_cut else 0,
-                                fp, ip, vec, src, umats, Fhkl, s, last, None)
+                                fp, ip, vec, src, lattice, Fhkl, last, None)
             image[idx] = np.float32(pixel_value(I, last, fp, ip))
             flags[idx] = f
             omega += last[L_OMEGA_SUM]
         omega_rows[spixel] += omega
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 @physics_keyed
-def render_one(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, umats, Fhkl, tr):
+def render_one(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, lattice, Fhkl, tr):
     """One pixel, serially, returning the value and the loop's last state (for -printout,
     the interpolation warning and -trace_pixel, which passes a trace buffer as tr)."""
-    s = np.empty(N_SCRATCH)
     last = np.zeros(N_LAST)
-    I, f = render_pixel(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, umats, Fhkl, s, last, tr)
-    return pixel_value(I, last, fp, ip), f, last, s
+    I, f = render_pixel(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, lattice, Fhkl, last, tr)
+    return pixel_value(I, last, fp, ip), f, last
 
 
 def render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows):
     """Target interface (see dispatch.render): render a raster range of plan into image."""
-    _render_range(plan.fp, plan.ip, plan.vec, plan.src, plan.umats, plan.Fhkl, plan.mask,
+    _render_range(plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, plan.mask,
                  first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows)

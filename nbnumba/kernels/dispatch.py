@@ -35,7 +35,7 @@ def select_target(device, precision):
         if not cuda_available():
             raise NBError("ERROR: -device cuda: no CUDA GPU is available (numba.cuda.is_available() is False)", 2)
         from nbnumba.kernels import cuda as target
-        return target, "cuda", precision
+        return (target.SINGLE if precision == "single" else target), "cuda", precision
     if precision == "single":
         raise NBError("ERROR: -precision single is a GPU option; the CPU kernel computes in double, as the C", 2)
     from nbnumba.kernels import cpu as target

@@ -3,7 +3,8 @@
 The kernels take a handful of plain arrays (no Python objects) so the same call works
 on the CPU, on a GPU and across processes: `fp` float64 scalars, `ip` int64 scalars,
 `vec` (N_VEC, 4) float64 vectors in the C's [magnitude, x, y, z] layout, `src` (sources, 5)
-rows X Y Z I lambda, `umats` (domains*9) and the structure-factor grid `Fhkl`.
+rows X Y Z I lambda, `lattice` (2, phisteps, domains, 3, 4) (physics.lattice_table) and the
+structure-factor grid `Fhkl`.
 """
 
 # fp: float64 scalars, the C's variable names
@@ -61,7 +62,8 @@ IP_ROI_XMAX = 26
 IP_ROI_YMIN = 27
 IP_ROI_YMAX = 28
 IP_INTERPOLATE = 29
-N_IP = 30
+IP_SWEEP_ROTATES = 30   # some phi step of the sweep is != 0 (it rotates ap,bp,cp)
+N_IP = 31
 
 # vec rows
 V_FDET = 0
@@ -70,46 +72,16 @@ V_ODET = 2
 V_PIX0 = 3
 V_BEAM = 4
 V_POLAR = 5
-V_SPINDLE = 6
-V_A0 = 7
-V_B0 = 8
-V_C0 = 9
-V_A_STAR = 10
-V_B_STAR = 11
-V_C_STAR = 12
-V_AP_CARRY = 13
-V_BP_CARRY = 14
-V_CP_CARRY = 15
-N_VEC = 16
+V_A_STAR = 6
+V_B_STAR = 7
+V_C_STAR = 8
+N_VEC = 9
 
 # crystal shapes (the C's shapetype)
 SHAPE_SQUARE = 0
 SHAPE_ROUND = 1
 SHAPE_GAUSS = 2
 SHAPE_TOPHAT = 3
-
-# per-pixel scratch (4-vectors at these offsets)
-S_PIXEL_POS = 0
-S_DIFFRACTED = 4
-S_INCIDENT = 8
-S_SCATTERING = 12
-S_VECTOR = 16
-S_NEWVECTOR = 20
-S_POLAR_AXIS = 24
-S_BIN = 28
-S_EIN = 32
-S_AP = 36
-S_BP = 40
-S_CP = 44
-S_A = 48
-S_B = 52
-S_C = 56
-S_IX = 60
-S_KX = 64
-S_LX = 68
-S_YM = 72
-S_YM2 = 76
-N_SCRATCH = 80
 
 # what a pixel leaves behind (its last loop values)
 L_I = 0
@@ -135,7 +107,19 @@ L_OOR_L = 19
 L_OOR_H0 = 20
 L_OOR_K0 = 21
 L_OOR_L0 = 22
-N_LAST = 23
+L_LAT_CARRY = 23   # lattice[carry, phi, mos] the last subpath used (the C's a,b,c)
+L_LAT_PHI = 24
+L_LAT_MOS = 25
+L_POS1 = 26      # pixel_pos of the last subpixel
+L_POS2 = 27
+L_POS3 = 28
+L_INC1 = 29      # incident and diffracted as the last subpath left them
+L_INC2 = 30
+L_INC3 = 31
+L_DIF1 = 32
+L_DIF2 = 33
+L_DIF3 = 34
+N_LAST = 35
 
 # pixel flags
 PIX_EXECUTED = 1   # some subpath passed the dmin cut and ran its phi sweep
