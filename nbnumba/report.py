@@ -178,11 +178,9 @@ def progress_and_printout(sim, result):
 
 
 def _interpolation_warning(sim, result):
-    from nbnumba.kernels.cpu import render_one
-    s, plan, idx = sim.settings, sim.plan, result.interp_cut
-    rot, interp = result.entry_state(idx)
-    _, _, last = render_one(idx % s.fpixels, idx // s.fpixels, rot, plan.ip[L.IP_INTERPOLATE] if interp else 0,
-                               plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, None)
+    from nbnumba.kernels.cpu import render_pixel
+    plan, idx = sim.plan, result.interp_cut
+    _, _, last = render_pixel(plan, result, idx)
     sim.out("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d \n"
             % (last[L.L_OOR_H], last[L.L_OOR_K], last[L.L_OOR_L], last[L.L_OOR_H0], last[L.L_OOR_K0],
                last[L.L_OOR_L0]))
@@ -190,13 +188,11 @@ def _interpolation_warning(sim, result):
 
 
 def _printout(sim, result, idx):
-    from nbnumba.kernels.cpu import render_one
+    from nbnumba.kernels.cpu import render_pixel
     import math
     s, plan = sim.settings, sim.plan
     fpixel, spixel = idx % s.fpixels, idx // s.fpixels
-    rot, interp = result.entry_state(idx)
-    _, _, last = render_one(fpixel, spixel, rot, plan.ip[L.IP_INTERPOLATE] if interp else 0,
-                                     plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, None)
+    _, _, last = render_pixel(plan, result, idx)
     pos = (0.0, last[L.L_POS1], last[L.L_POS2], last[L.L_POS3])
     twotheta = math.atan2(math.sqrt(pos[2] * pos[2] + pos[3] * pos[3]), pos[1])
     test = math.sin(twotheta / 2.0) / (s.lambda0 * 1e10)

@@ -1,6 +1,6 @@
 """-trace_pixel S F: the instrumented C's TRACE lines for one pixel, as TRACE_PY lines.
 
-The traced pixel is rendered again, serially, by the same physics.render_pixel as the
+The traced pixel is rendered again, serially, by the same physics.render_pixels as the
 kernels, from the entry state the serial C gives it, with a trace buffer in place of the
 kernels' None: the render kernels carry no trace code (numba prunes it at compile time).
 """
@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from nbnumba.kernels import layout as L
-from nbnumba.kernels.cpu import render_one
+from nbnumba.kernels.cpu import render_pixel
 from nbnumba.settings import RTD
 from nbnumba.tracefmt import PREFIX, pixel_line
 
@@ -68,11 +68,9 @@ def trace_lines(sim, spixel, fpixel):
     idx = spixel * s.fpixels + fpixel
     if not sim._rendered_mask(s)[idx]:
         return []
-    rotated, interp = result.entry_state(idx)
     rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (5 + s.phisteps)
     tr = np.zeros((rows, L.TR_WIDTH))
-    test, _, last = render_one(fpixel, spixel, rotated, plan.ip[L.IP_INTERPOLATE] if interp else 0,
-                                        plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, tr)
+    test, _, last = render_pixel(plan, result, idx, tr)
     lines = []
     for row in tr[1:1 + int(tr[0, 0])]:
         lines.extend(_event_lines(s, row))

@@ -1,56 +1,54 @@
-"""The CPU render kernel: physics.render_pixel over pixels, parallel over detector rows."""
+"""The CPU render kernel: physics.render_pixels over the detector rows, in parallel."""
 import numpy as np
 from numba import njit, prange
 
 from nbnumba.kernels.cache import physics_keyed
-from nbnumba.kernels.layout import (IP_FPIXELS, IP_INTERPOLATE, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX,
-                                    IP_ROI_YMIN, IP_SPIXELS, L_OMEGA_SUM, N_LAST)
-from nbnumba.kernels.physics import pixel_value, render_pixel
+from nbnumba.kernels.layout import (IP_FPIXELS, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN, IP_SPIXELS,
+                                    L_I, N_LAST)
+from nbnumba.kernels.physics import pixel_value, render_pixels
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 @physics_keyed
 def _render_range(fp, ip, vec, src, lattice, Fhkl, mask, first_idx, last_idx, unrot_idx, interp_cut,
-                 image, flags, omega_rows):
-    """Render the ROI pixels with raster index in [first_idx, last_idx] into image (float32).
-
-    unrot_idx: the pixel whose sweep is the first the serial C runs (it starts from the
-    unrotated lattice; later pixels start from the carried one).  interp_cut: the last pixel
-    that starts with interpolation on (the C's switch-off; see dispatch.render)."""
+                  image, flags, omega_rows):
     fpixels = ip[IP_FPIXELS]
-    spixels = ip[IP_SPIXELS]
-    interpolate = ip[IP_INTERPOLATE]
-    has_mask = mask.size > 0
-    for spixel in prange(spixels):
+    f_first = max(ip[IP_ROI_XMIN], 0)
+    f_last = min(fpixels, ip[IP_ROI_XMAX] + 1)
+    for spixel in prange(ip[IP_SPIXELS]):
         if spixel < ip[IP_ROI_YMIN] or spixel > ip[IP_ROI_YMAX]:
             continue
+        if (spixel + 1) * fpixels <= first_idx or spixel * fpixels > last_idx:
+            continue
         last = np.zeros(N_LAST)
-        omega = 0.0
-        for fpixel in range(ip[IP_ROI_XMIN], min(fpixels, ip[IP_ROI_XMAX] + 1)):
-            idx = spixel * fpixels + fpixel
-            if idx < first_idx or idx > last_idx:
-                continue
-            if has_mask and mask[idx] == 0:
-                continue
-            I, f = render_pixel(fpixel, spixel, idx > unrot_idx, interpolate if idx <= interp_cut else 0,
-                                fp, ip, vec, src, lattice, Fhkl, last, None)
-            image[idx] = np.float32(pixel_value(I, last, fp, ip))
-            flags[idx] = f
-            omega += last[L_OMEGA_SUM]
-        omega_rows[spixel] += omega
+        omega_rows[spixel] += render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, interp_cut,
+                                            fp, ip, vec, src, lattice, Fhkl, mask, image, flags, 0, last, None)
 
 
 @njit(cache=True, error_model="numpy")
 @physics_keyed
-def render_one(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, lattice, Fhkl, tr):
-    """One pixel, serially, returning the value and the loop's last state (for -printout,
-    the interpolation warning and -trace_pixel, which passes a trace buffer as tr)."""
+def render_one(fpixel, spixel, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tr):
+    """One pixel, serially, from the entry state the serial C gives it: returns its value and
+    the loop's last state (for -printout, the interpolation warning and -trace_pixel, which
+    passes a trace buffer as tr)."""
+    idx = spixel * ip[IP_FPIXELS] + fpixel
+    image = np.zeros(1, dtype=np.float32)
+    flags = np.zeros(1, dtype=np.uint8)
     last = np.zeros(N_LAST)
-    I, f = render_pixel(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, lattice, Fhkl, last, tr)
-    return pixel_value(I, last, fp, ip), f, last
+    render_pixels(spixel, fpixel, fpixel + 1, idx, idx, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl,
+                  np.zeros(0, dtype=np.uint16), image, flags, idx, last, tr)
+    return pixel_value(last[L_I], last, fp, ip), flags[0], last
 
 
 def render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows):
-    """Target interface (see dispatch.render): render a raster range of plan into image."""
+    """Target interface (see dispatch.render): render the ROI pixels with raster index in
+    [first_idx, last_idx] into image (float32); unrot_idx and interp_cut give each pixel the
+    serial C's entry state (physics.render_pixels)."""
     _render_range(plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, plan.mask,
-                 first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows)
+                  first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows)
+
+
+def render_pixel(plan, result, idx, tr=None):
+    """Render pixel idx alone as it is in the serial C's run described by result."""
+    return render_one(idx % plan.fpixels, idx // plan.fpixels, result.unrot_idx, result.interp_cut,
+                      plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, tr)

@@ -49,12 +49,11 @@ from numba.extending import register_jitable
 
 from nbnumba.kernels import physics, vectors
 from nbnumba.kernels.cache import physics_keyed
-from nbnumba.kernels.layout import (IP_FPIXELS, IP_INTERPOLATE, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX,
-                                    IP_ROI_YMIN, L_OMEGA_SUM, N_LAST)
+from nbnumba.kernels.layout import IP_FPIXELS, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN, N_LAST
 
 THREADS = 128          # threads per block of the pixel kernel
 ROW_THREADS = 128      # threads per block of the row-sum kernel
-RENDERED = 0x80        # device-side flag bit: this thread rendered its pixel (never returned)
+NOT_RENDERED = 0xFF    # device flags of a pixel the kernel skipped (not in range, or masked)
 MEMORY_FRACTION = 0.8  # share of the free device memory a tile may take
 BYTES_PER_PIXEL = 4 + 1 + 8   # float32 value, uint8 flags, float64 solid angle
 BYTES_PER_ROW = 8             # float64 row sum
@@ -113,72 +112,45 @@ def _retyped_physics(ftype, modules=(vectors, physics)):
 
 
 physics32 = _retyped_physics(np.float32)
-render_pixel32 = physics32.render_pixel
-pixel_value32 = physics32.pixel_value
-render_pixel64 = physics.render_pixel
-pixel_value64 = physics.pixel_value
+render_pixels32 = physics32.render_pixels
+render_pixels64 = physics.render_pixels
 
 
 # ---- kernels ----
 
-@register_jitable
-def _pixel_of(t, x0, width, row0, fpixels, first_idx, last_idx, has_mask, mask):
-    """Thread t of a tile -> (fpixel, spixel, idx, render?)."""
+@cuda.jit(cache=True)
+@physics_keyed
+def _render_tile64(fp, ip, vec, src, lattice, Fhkl, mask, x0, width, row0, n,
+                   first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega):
+    """Pixel kernel, float64: thread t renders pixel (row0 + t // width, x0 + t % width) into
+    slot t of the tile's buffers; flags[t] stays NOT_RENDERED if the pixel is not rendered."""
+    t = cuda.grid(1)
+    if t >= n:
+        return
     spixel = row0 + t // width
     fpixel = x0 + t % width
-    idx = spixel * fpixels + fpixel
-    go = idx >= first_idx and idx <= last_idx
-    if go and has_mask:
-        go = mask[idx] != 0
-    return fpixel, spixel, idx, go
-
-
-@cuda.jit(cache=True)
-@physics_keyed
-def _render_tile64(fp, ip, vec, src, lattice, Fhkl, mask, has_mask, x0, width, row0, n,
-                   first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega):
-    """Pixel kernel, float64: thread t renders pixel (row0 + t // width, x0 + t % width)."""
-    t = cuda.grid(1)
-    if t >= n:
-        return
-    fpixel, spixel, idx, go = _pixel_of(t, x0, width, row0, ip[IP_FPIXELS], first_idx, last_idx, has_mask, mask)
-    if not go:
-        flags[t] = 0
-        omega[t] = 0.0
-        return
     last = cuda.local.array(N_LAST, float64)
-    for i in range(N_LAST):
-        last[i] = 0.0
-    interpolate = ip[IP_INTERPOLATE] if idx <= interp_cut else 0
-    I, f = render_pixel64(fpixel, spixel, idx > unrot_idx, interpolate, fp, ip, vec, src, lattice, Fhkl,
-                          last, None)
-    image[t] = np.float32(pixel_value64(I, last, fp, ip))
-    flags[t] = f | RENDERED
-    omega[t] = last[L_OMEGA_SUM]
+    flags[t] = NOT_RENDERED
+    omega[t] = render_pixels64(spixel, fpixel, fpixel + 1, first_idx, last_idx, unrot_idx, interp_cut,
+                               fp, ip, vec, src, lattice, Fhkl, mask, image, flags,
+                               spixel * ip[IP_FPIXELS] + fpixel - t, last, None)
 
 
 @cuda.jit(cache=True)
 @physics_keyed
-def _render_tile32(fp, ip, vec, src, lattice, Fhkl, mask, has_mask, x0, width, row0, n,
+def _render_tile32(fp, ip, vec, src, lattice, Fhkl, mask, x0, width, row0, n,
                    first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega):
-    """Pixel kernel, float32 physics (physics32, float32 plan arrays and scratch)."""
+    """Pixel kernel, float32 physics (physics32, float32 plan arrays, float32 `last`)."""
     t = cuda.grid(1)
     if t >= n:
         return
-    fpixel, spixel, idx, go = _pixel_of(t, x0, width, row0, ip[IP_FPIXELS], first_idx, last_idx, has_mask, mask)
-    if not go:
-        flags[t] = 0
-        omega[t] = 0.0
-        return
+    spixel = row0 + t // width
+    fpixel = x0 + t % width
     last = cuda.local.array(N_LAST, float32)
-    for i in range(N_LAST):
-        last[i] = np.float32(0.0)
-    interpolate = ip[IP_INTERPOLATE] if idx <= interp_cut else 0
-    I, f = render_pixel32(fpixel, spixel, idx > unrot_idx, interpolate, fp, ip, vec, src, lattice, Fhkl,
-                          last, None)
-    image[t] = np.float32(pixel_value32(I, last, fp, ip))
-    flags[t] = f | RENDERED
-    omega[t] = last[L_OMEGA_SUM]
+    flags[t] = NOT_RENDERED
+    omega[t] = render_pixels32(spixel, fpixel, fpixel + 1, first_idx, last_idx, unrot_idx, interp_cut,
+                               fp, ip, vec, src, lattice, Fhkl, mask, image, flags,
+                               spixel * ip[IP_FPIXELS] + fpixel - t, last, None)
 
 
 @cuda.jit(cache=True)
@@ -220,6 +192,7 @@ def _no_fma_contraction():
         return orig(llvmir, **options)
 
     compile_ir._nbnumba_no_fma = True
+    compile_ir.__wrapped__ = orig
     nvvm.compile_ir = compile_ir
 
 
@@ -238,10 +211,8 @@ def _device_plan(plan, single):
     def up(a, dtype):
         return cuda.to_device(np.ascontiguousarray(a, dtype=dtype))
 
-    has_mask = plan.mask.size > 0
-    mask = plan.mask if has_mask else np.ones(1, dtype=np.uint16)
     arrays = (up(plan.fp, ft), up(plan.ip, np.int64), up(plan.vec, ft), up(plan.src, ft),
-              up(plan.lattice, ft), up(plan.Fhkl, ft), up(mask, np.uint16), has_mask)
+              up(plan.lattice, ft), up(plan.Fhkl, ft), up(plan.mask, np.uint16))
     cached[single] = arrays
     return arrays
 
@@ -275,7 +246,7 @@ def render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags,
     width = x1 - x0 + 1
     if width <= 0 or y1 < y0:
         return
-    d_fp, d_ip, d_vec, d_src, d_lat, d_F, d_mask, has_mask = _device_plan(plan, single)
+    d_fp, d_ip, d_vec, d_src, d_lat, d_F, d_mask = _device_plan(plan, single)
     kernel = _render_tile32 if single else _render_tile64
     rows = y1 - y0 + 1
     tile = _tile_rows(width, rows)
@@ -289,17 +260,17 @@ def render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags,
         nrows = min(tile, y1 + 1 - row0)
         n = nrows * width
         kernel[(n + THREADS - 1) // THREADS, THREADS](
-            d_fp, d_ip, d_vec, d_src, d_lat, d_F, d_mask, has_mask, x0, width, row0, n,
+            d_fp, d_ip, d_vec, d_src, d_lat, d_F, d_mask, x0, width, row0, n,
             first_idx, last_idx, unrot_idx, interp_cut, d_image, d_flags, d_omega)
         _row_sums[(nrows + ROW_THREADS - 1) // ROW_THREADS, ROW_THREADS](d_omega, width, nrows, d_rows)
         t_image = d_image[:n].copy_to_host().reshape(nrows, width)
         t_flags = d_flags[:n].copy_to_host().reshape(nrows, width)
         t_rows = d_rows[:nrows].copy_to_host()
-        done = (t_flags & RENDERED) != 0
+        done = t_flags != NOT_RENDERED
         img_view = img2[row0:row0 + nrows, x0:x1 + 1]
         flg_view = flg2[row0:row0 + nrows, x0:x1 + 1]
         img_view[done] = t_image[done]
-        flg_view[done] = t_flags[done] & np.uint8(~RENDERED & 0xFF)
+        flg_view[done] = t_flags[done]
         omega_rows[row0:row0 + nrows] += t_rows
 
 

@@ -61,13 +61,8 @@ class RenderResult:
         self.image = image            # float32 (pixels,)
         self.flags = flags            # uint8 (pixels,), layout.PIX_*
         self.omega_sum = omega_sum    # the C's omega_sum
-        self.unrot_idx = unrot_idx    # entry state of each pixel, for re-evaluating one
-        self.interp_cut = interp_cut
-
-    def entry_state(self, idx):
-        """(start_rotated, interpolate-on-entry) of pixel idx, as the serial C has them."""
-        return idx > self.unrot_idx, idx <= self.interp_cut
-
+        self.unrot_idx = unrot_idx    # the pixels' entry state (physics.render_pixels),
+        self.interp_cut = interp_cut  # to render one of them again
 
 def render(plan, target):
     pixels = plan.fpixels * plan.spixels

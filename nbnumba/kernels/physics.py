@@ -7,6 +7,7 @@ kernel (``@njit``) and the CUDA kernel (``@cuda.jit``).  The hot path works on s
 """
 import math
 
+import numpy as np
 from numba.extending import register_jitable
 
 from nbnumba.kernels.vectors import cross3, rotate_axis, rotate_axis3, rotate_umat, unit3
@@ -14,16 +15,16 @@ from nbnumba.kernels.layout import (
     FP_CLOSE_DISTANCE, FP_DEFAULT_F, FP_DETECTOR_MU, FP_DETECTOR_THICK, FP_DETECTOR_THICKSTEP,
     FP_DISTANCE, FP_DMIN, FP_FLUENCE, FP_FUDGE, FP_I_BG, FP_NA, FP_NB, FP_NC, FP_PHI0, FP_PHISTEP,
     FP_PIXEL_SIZE, FP_POLARIZATION, FP_R_E_SQR, FP_SUBPIXEL_SIZE, FP_WATER_SIZE, IP_CURVED,
-    IP_HKLS, IP_H_MAX, IP_H_MIN, IP_H_RANGE, IP_K_MAX, IP_K_MIN, IP_K_RANGE, IP_L_MAX, IP_L_MIN,
-    IP_L_RANGE, IP_MOSAIC_DOMAINS, IP_NOPOLAR, IP_OVERSAMPLE, IP_OVERSAMPLE_OMEGA,
-    IP_OVERSAMPLE_POLAR, IP_OVERSAMPLE_THICK, IP_PHISTEPS, IP_POINT_PIXEL, IP_SOURCES, IP_STEPS,
-    IP_SWEEP_ROTATES, IP_THICKSTEPS, IP_XTAL_SHAPE, L_AIRPATH, L_CAPTURE, L_DIF1, L_DIF2, L_DIF3,
-    L_FDET, L_F_CELL, L_F_LATT, L_H, L_H0, L_I, L_INC1, L_INC2, L_INC3, L_K, L_K0, L_L, L_L0,
-    L_LAT_CARRY, L_LAT_MOS, L_LAT_PHI, L_OMEGA, L_OMEGA_SUM, L_OOR_H, L_OOR_H0, L_OOR_K, L_OOR_K0,
-    L_OOR_L, L_OOR_L0, L_POLAR, L_POS1, L_POS2, L_POS3, L_SDET, L_STOL, PIX_EXECUTED, PIX_OOR,
-    SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT, TR_FCELL, TR_FLATT, TR_PHI, TR_ROT,
-    TR_SOURCE2, TR_SUBPIXEL, V_A_STAR, V_BEAM, V_B_STAR, V_C_STAR, V_FDET, V_ODET, V_PIX0, V_POLAR,
-    V_SDET,
+    IP_FPIXELS, IP_HKLS, IP_H_MAX, IP_H_MIN, IP_H_RANGE, IP_INTERPOLATE, IP_K_MAX, IP_K_MIN,
+    IP_K_RANGE, IP_L_MAX, IP_L_MIN, IP_L_RANGE, IP_MOSAIC_DOMAINS, IP_NOPOLAR, IP_OVERSAMPLE,
+    IP_OVERSAMPLE_OMEGA, IP_OVERSAMPLE_POLAR, IP_OVERSAMPLE_THICK, IP_PHISTEPS, IP_POINT_PIXEL,
+    IP_SOURCES, IP_STEPS, IP_SWEEP_ROTATES, IP_THICKSTEPS, IP_XTAL_SHAPE, L_AIRPATH, L_CAPTURE,
+    L_DIF1, L_DIF2, L_DIF3, L_FDET, L_F_CELL, L_F_LATT, L_H, L_H0, L_I, L_INC1, L_INC2, L_INC3,
+    L_K, L_K0, L_L, L_L0, L_LAT_CARRY, L_LAT_MOS, L_LAT_PHI, L_OMEGA, L_OMEGA_SUM, L_OOR_H,
+    L_OOR_H0, L_OOR_K, L_OOR_K0, L_OOR_L, L_OOR_L0, L_POLAR, L_POS1, L_POS2, L_POS3, L_SDET,
+    L_STOL, PIX_EXECUTED, PIX_OOR, SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT, TR_FCELL,
+    TR_FLATT, TR_PHI, TR_ROT, TR_SOURCE2, TR_SUBPIXEL, V_A_STAR, V_BEAM, V_B_STAR, V_C_STAR,
+    V_FDET, V_ODET, V_PIX0, V_POLAR, V_SDET,
 )
 
 
@@ -126,22 +127,26 @@ def _trace_row(tr, code):
 
 
 @register_jitable
-def render_pixel(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, lattice, Fhkl, last, tr):
-    """Render one pixel exactly as the serial C does, from the pixel's entry state.
+def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, interp_cut, fp, ip, vec, src, lattice,
+                  Fhkl, mask, image, flags_out, out_base, last, tr):
+    """Render pixels f_first..f_last-1 of row spixel exactly as the serial C does.
 
-    start_rotated: the phi carryover.  The C rotates ap,bp,cp only at phi steps != 0, so a
+    Only ROI pixels with raster index in [first_idx, last_idx] and a non-zero mask (if any)
+    are rendered; pixel idx goes to image[idx - out_base] (float32) and flags_out[idx - out_base].
+    Each pixel starts from the entry state the serial C gives it:
+    start_rotated (idx > unrot_idx): the phi carryover.  The C rotates ap,bp,cp only at phi steps != 0, so a
         pixel starts from the lattice the previous pixel's sweep left: the rotation by the
         sweep's last non-zero phi once any sweep has run, else a0,b0,c0.
     lattice: the rotated cell a,b,c of every (carry state, phi step, mosaic domain), made by
         lattice_table() with the C's own rotate_axis/rotate_umat: invariant across pixels,
         so the kernels look it up instead of rotating per subpath (same bits).
-    interpolate: the C's shared `interpolate` flag on entry.  Its first out-of-range
+    interpolate (on while idx <= interp_cut): the C's shared flag.  Its first out-of-range
         neighbourhood switches it off for the rest of the run; that is reported in the
-        returned flags (PIX_OOR) and last[L_OOR_*] so the caller can re-render later pixels.
-    last: float64 out (L_* slots: the C's loop variables as the pixel leaves them, for
+        pixel's flags (PIX_OOR) and last[L_OOR_*] so the caller can re-render later pixels.
+    last: float64 out (L_* slots: the C's loop variables as the last pixel leaves them, for
         -printout and the trace's scaling block).  tr: None in the render kernels (the trace
         branches are pruned at compile time), or a trace buffer (layout.TR_*).
-    Returns (I, flags): I is the C's accumulated intensity; pixel_value() finishes it.
+    Returns the sum of omega_pixel over the rendered subpixels (the C's omega_sum).
     """
     fdet1 = vec[V_FDET, 1]
     fdet2 = vec[V_FDET, 2]
@@ -196,277 +201,292 @@ def render_pixel(fpixel, spixel, start_rotated, interpolate, fp, ip, vec, src, l
     l_max = ip[IP_L_MAX]
     l_range = ip[IP_L_RANGE]
     sweep_rotates = ip[IP_SWEEP_ROTATES]
+    fpixels = ip[IP_FPIXELS]
+    interpolate_on = ip[IP_INTERPOLATE]
+    has_mask = mask.size > 0
+    omega_total = 0.0
 
-    # phi carryover: which lattice the next sweep starts from (see lattice_table)
-    carry = 1 if start_rotated else 0
+    for fpixel in range(f_first, f_last):
+        idx = spixel * fpixels + fpixel
+        if idx < first_idx or idx > last_idx:
+            continue
+        if has_mask and mask[idx] == 0:
+            continue
+        start_rotated = idx > unrot_idx
+        interpolate = interpolate_on if idx <= interp_cut else 0
+        # phi carryover: which lattice the next sweep starts from (see lattice_table)
+        carry = 1 if start_rotated else 0
 
-    flags = 0
-    I = fp[FP_I_BG]
-    polar = 0.0
-    if ip[IP_NOPOLAR]:
-        polar = 1.0
-    omega_pixel = 0.0
-    omega_sum = 0.0
-    capture_fraction = 0.0
-    Fdet = 0.0
-    Sdet = 0.0
-    airpath = 0.0
-    stol = 0.0
-    pos1 = 0.0
-    pos2 = 0.0
-    pos3 = 0.0
-    d1 = 0.0
-    d2 = 0.0
-    d3 = 0.0
-    i1 = 0.0
-    i2 = 0.0
-    i3 = 0.0
-    h = 0.0
-    k = 0.0
-    l = 0.0
-    h0 = 0
-    k0 = 0
-    l0 = 0
-    F_cell = 0.0
-    F_latt = 0.0
-    h0_flr = 0
-    k0_flr = 0
-    l0_flr = 0
-    lat_carry = 0
-    lat_phi = 0
-    lat_mos = 0
-
-    for thick_tic in range(detector_thicksteps):
-        Odet = thick_tic * detector_thickstep
+        flags = 0
+        I = fp[FP_I_BG]
+        polar = 0.0
+        if ip[IP_NOPOLAR]:
+            polar = 1.0
+        omega_pixel = 0.0
+        omega_sum = 0.0
         capture_fraction = 0.0
-        if detector_thick == 0.0:
-            capture_fraction = 1.0
-        for subS in range(oversample):
-            for subF in range(oversample):
-                Fdet = subpixel_size * (fpixel * oversample + subF) + subpixel_size / 2.0
-                Sdet = subpixel_size * (spixel * oversample + subS) + subpixel_size / 2.0
-                pos1 = Fdet * fdet1 + Sdet * sdet1 + Odet * odet1 + pix01
-                pos2 = Fdet * fdet2 + Sdet * sdet2 + Odet * odet2 + pix02
-                pos3 = Fdet * fdet3 + Sdet * sdet3 + Odet * odet3 + pix03
-                if curved_detector:
-                    # a pixel always `distance` from the sample: detector coordinates as radians
-                    v1, v2, v3 = rotate_axis3(distance * vec[V_BEAM, 1], distance * vec[V_BEAM, 2],
-                                              distance * vec[V_BEAM, 3], sdet1, sdet2, sdet3, pos2 / distance)
-                    pos1, pos2, pos3 = rotate_axis3(v1, v2, v3, fdet1, fdet2, fdet3, pos3 / distance)
-                airpath, d1, d2, d3 = unit3(pos1, pos2, pos3)
+        Fdet = 0.0
+        Sdet = 0.0
+        airpath = 0.0
+        stol = 0.0
+        pos1 = 0.0
+        pos2 = 0.0
+        pos3 = 0.0
+        d1 = 0.0
+        d2 = 0.0
+        d3 = 0.0
+        i1 = 0.0
+        i2 = 0.0
+        i3 = 0.0
+        h = 0.0
+        k = 0.0
+        l = 0.0
+        h0 = 0
+        k0 = 0
+        l0 = 0
+        F_cell = 0.0
+        F_latt = 0.0
+        h0_flr = 0
+        k0_flr = 0
+        l0_flr = 0
+        lat_carry = 0
+        lat_phi = 0
+        lat_mos = 0
 
-                if omega_pixel == 0.0 or oversample_omega:
-                    omega_pixel = pixel_size * pixel_size / airpath / airpath * close_distance / airpath
-                    if point_pixel:
-                        omega_pixel = 1.0 / airpath / airpath
-                omega_sum += omega_pixel
+        for thick_tic in range(detector_thicksteps):
+            Odet = thick_tic * detector_thickstep
+            capture_fraction = 0.0
+            if detector_thick == 0.0:
+                capture_fraction = 1.0
+            for subS in range(oversample):
+                for subF in range(oversample):
+                    Fdet = subpixel_size * (fpixel * oversample + subF) + subpixel_size / 2.0
+                    Sdet = subpixel_size * (spixel * oversample + subS) + subpixel_size / 2.0
+                    pos1 = Fdet * fdet1 + Sdet * sdet1 + Odet * odet1 + pix01
+                    pos2 = Fdet * fdet2 + Sdet * sdet2 + Odet * odet2 + pix02
+                    pos3 = Fdet * fdet3 + Sdet * sdet3 + Odet * odet3 + pix03
+                    if curved_detector:
+                        # a pixel always `distance` from the sample: detector coordinates as radians
+                        v1, v2, v3 = rotate_axis3(distance * vec[V_BEAM, 1], distance * vec[V_BEAM, 2],
+                                                  distance * vec[V_BEAM, 3], sdet1, sdet2, sdet3, pos2 / distance)
+                        pos1, pos2, pos3 = rotate_axis3(v1, v2, v3, fdet1, fdet2, fdet3, pos3 / distance)
+                    airpath, d1, d2, d3 = unit3(pos1, pos2, pos3)
 
-                if capture_fraction == 0.0 or oversample_thick:
-                    parallax = d1 * odet1 + d2 * odet2 + d3 * odet3
-                    capture_fraction = (math.exp(-thick_tic * detector_thickstep * detector_mu / parallax)
-                                        - math.exp(-(thick_tic + 1) * detector_thickstep * detector_mu / parallax))
+                    if omega_pixel == 0.0 or oversample_omega:
+                        omega_pixel = pixel_size * pixel_size / airpath / airpath * close_distance / airpath
+                        if point_pixel:
+                            omega_pixel = 1.0 / airpath / airpath
+                    omega_sum += omega_pixel
 
-                for source in range(sources):
-                    i1 = -src[source, 0]
-                    i2 = -src[source, 1]
-                    i3 = -src[source, 2]
-                    lam = src[source, 4]
-                    s1 = (d1 - i1) / lam
-                    s2 = (d2 - i2) / lam
-                    s3 = (d3 - i3) / lam
+                    if capture_fraction == 0.0 or oversample_thick:
+                        parallax = d1 * odet1 + d2 * odet2 + d3 * odet3
+                        capture_fraction = (math.exp(-thick_tic * detector_thickstep * detector_mu / parallax)
+                                            - math.exp(-(thick_tic + 1) * detector_thickstep * detector_mu / parallax))
 
-                    if tr is not None:
-                        if source == 0:
-                            row = _trace_row(tr, TR_SUBPIXEL)
-                            if row >= 0:
-                                tr[row, 1] = pos1
-                                tr[row, 2] = pos2
-                                tr[row, 3] = pos3
-                                tr[row, 4] = d1
-                                tr[row, 5] = d2
-                                tr[row, 6] = d3
-                                tr[row, 7] = i1
-                                tr[row, 8] = i2
-                                tr[row, 9] = i3
-                                tr[row, 10] = s1
-                                tr[row, 11] = s2
-                                tr[row, 12] = s3
-                                tr[row, 13] = airpath
-                                tr[row, 14] = omega_pixel
-                                tr[row, 15] = lam
+                    for source in range(sources):
+                        i1 = -src[source, 0]
+                        i2 = -src[source, 1]
+                        i3 = -src[source, 2]
+                        lam = src[source, 4]
+                        s1 = (d1 - i1) / lam
+                        s2 = (d2 - i2) / lam
+                        s3 = (d3 - i3) / lam
 
-                    stol = 0.5 * math.sqrt(s1 * s1 + s2 * s2 + s3 * s3)
-                    if dmin > 0.0 and stol > 0.0:
-                        if dmin > 0.5 / stol:
-                            continue
-                    flags |= PIX_EXECUTED
+                        if tr is not None:
+                            if source == 0:
+                                row = _trace_row(tr, TR_SUBPIXEL)
+                                if row >= 0:
+                                    tr[row, 1] = pos1
+                                    tr[row, 2] = pos2
+                                    tr[row, 3] = pos3
+                                    tr[row, 4] = d1
+                                    tr[row, 5] = d2
+                                    tr[row, 6] = d3
+                                    tr[row, 7] = i1
+                                    tr[row, 8] = i2
+                                    tr[row, 9] = i3
+                                    tr[row, 10] = s1
+                                    tr[row, 11] = s2
+                                    tr[row, 12] = s3
+                                    tr[row, 13] = airpath
+                                    tr[row, 14] = omega_pixel
+                                    tr[row, 15] = lam
 
-                    if polar == 0.0 or oversample_polar:
-                        # polarization_factor() unitizes incident and diffracted in place
-                        polar, i1, i2, i3, d1, d2, d3 = polarization_factor3(
-                            polarization, i1, i2, i3, d1, d2, d3, vec[V_POLAR, 1], vec[V_POLAR, 2], vec[V_POLAR, 3])
-
-                    for phi_tic in range(phisteps):
-                        phi = phi0 + phistep * phi_tic
-                        for mos_tic in range(mosaic_domains):
-                            # the C: ap = rotate_axis(a0, phi) if phi != 0; a = umat*ap if mosaic
-                            lat_carry = carry
-                            lat_phi = phi_tic
-                            lat_mos = mos_tic
-                            h = (lattice[carry, phi_tic, mos_tic, 0, 1] * s1 + lattice[carry, phi_tic, mos_tic, 0, 2] * s2
-                                 + lattice[carry, phi_tic, mos_tic, 0, 3] * s3)
-                            k = (lattice[carry, phi_tic, mos_tic, 1, 1] * s1 + lattice[carry, phi_tic, mos_tic, 1, 2] * s2
-                                 + lattice[carry, phi_tic, mos_tic, 1, 3] * s3)
-                            l = (lattice[carry, phi_tic, mos_tic, 2, 1] * s1 + lattice[carry, phi_tic, mos_tic, 2, 2] * s2
-                                 + lattice[carry, phi_tic, mos_tic, 2, 3] * s3)
-                            h0 = int(math.ceil(h - 0.5))
-                            k0 = int(math.ceil(k - 0.5))
-                            l0 = int(math.ceil(l - 0.5))
-
-                            if tr is not None:
-                                if source == 0 and mos_tic == 0 and phi_tic == 0:
-                                    row = _trace_row(tr, TR_ROT)
-                                    if row >= 0:
-                                        for axis in range(3):
-                                            for j in range(3):
-                                                tr[row, 1 + 3 * axis + j] = lattice[carry, phi_tic, mos_tic, axis, 1 + j] * 1e10
-                                                tr[row, 10 + 3 * axis + j] = vec[V_A_STAR + axis, 1 + j]
-                                        tr[row, 19] = h
-                                        tr[row, 20] = k
-                                        tr[row, 21] = l
-                                        tr[row, 22] = h0
-                                        tr[row, 23] = k0
-                                        tr[row, 24] = l0
-
-                            F_latt = 1.0
-                            rad_star_sqr = 0.0
-                            if xtal_shape == SHAPE_SQUARE:
-                                F_latt_a = 1.0
-                                F_latt_b = 1.0
-                                F_latt_c = 1.0
-                                if Na > 1:
-                                    F_latt_a = sincg(math.pi * h, Na)
-                                    F_latt *= F_latt_a
-                                if Nb > 1:
-                                    F_latt_b = sincg(math.pi * k, Nb)
-                                    F_latt *= F_latt_b
-                                if Nc > 1:
-                                    F_latt_c = sincg(math.pi * l, Nc)
-                                    F_latt *= F_latt_c
-                                if tr is not None:
-                                    if source == 0 and mos_tic == 0:
-                                        if phi_tic == 0:
-                                            row = _trace_row(tr, TR_FLATT)
-                                            if row >= 0:
-                                                tr[row, 1] = F_latt_a
-                                                tr[row, 2] = F_latt_b
-                                                tr[row, 3] = F_latt_c
-                                                tr[row, 4] = F_latt
-                                        row = _trace_row(tr, TR_PHI)
-                                        if row >= 0:
-                                            tr[row, 1] = phi_tic
-                                            tr[row, 2] = phi
-                                            tr[row, 3] = k
-                                            tr[row, 4] = F_latt_b
-                                            tr[row, 5] = F_latt
-                            else:
-                                dh = h - h0
-                                dk = k - k0
-                                dl = l - l0
-                                dx_star = dh * vec[V_A_STAR, 1] + dk * vec[V_B_STAR, 1] + dl * vec[V_C_STAR, 1]
-                                dy_star = dh * vec[V_A_STAR, 2] + dk * vec[V_B_STAR, 2] + dl * vec[V_C_STAR, 2]
-                                dz_star = dh * vec[V_A_STAR, 3] + dk * vec[V_B_STAR, 3] + dl * vec[V_C_STAR, 3]
-                                rad_star_sqr = (dx_star * dx_star + dy_star * dy_star + dz_star * dz_star) * Na * Na * Nb * Nb * Nc * Nc
-                            if xtal_shape == SHAPE_ROUND:
-                                hrad_sqr = (h - h0) * (h - h0) * Na * Na + (k - k0) * (k - k0) * Nb * Nb + (l - l0) * (l - l0) * Nc * Nc
-                                F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * fudge))
-                            if xtal_shape == SHAPE_GAUSS:
-                                F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * fudge))
-                            if xtal_shape == SHAPE_TOPHAT:
-                                F_latt = Na * Nb * Nc * (1.0 if rad_star_sqr * fudge < 0.3969 else 0.0)
-                            if F_latt == 0.0 and water_size == 0.0:
+                        stol = 0.5 * math.sqrt(s1 * s1 + s2 * s2 + s3 * s3)
+                        if dmin > 0.0 and stol > 0.0:
+                            if dmin > 0.5 / stol:
                                 continue
+                        flags |= PIX_EXECUTED
 
-                            # the C's integral_form branch is never enabled by any flag: not ported
-                            if interpolate:
-                                h0_flr = int(math.floor(h))
-                                k0_flr = int(math.floor(k))
-                                l0_flr = int(math.floor(l))
-                                if (((h - h_min + 3) > h_range) or (h - 2 < h_min) or ((k - k_min + 3) > k_range)
-                                        or (k - 2 < k_min) or ((l - l_min + 3) > l_range) or (l - 2 < l_min)):
-                                    if not (flags & PIX_OOR):
-                                        last[L_OOR_H] = h
-                                        last[L_OOR_K] = k
-                                        last[L_OOR_L] = l
-                                        last[L_OOR_H0] = h0
-                                        last[L_OOR_K0] = k0
-                                        last[L_OOR_L0] = l0
-                                    flags |= PIX_OOR
-                                    F_cell = default_F
-                                    interpolate = 0
-                            if interpolate:
-                                F_cell = polin3(Fhkl, h0_flr - 1, k0_flr - 1, l0_flr - 1, h_min, k_min, l_min, h, k, l)
-                            if not interpolate:
-                                if (hkls and h0 <= h_max and h0 >= h_min and k0 <= k_max and k0 >= k_min
-                                        and l0 <= l_max and l0 >= l_min):
-                                    F_cell = Fhkl[h0 - h_min, k0 - k_min, l0 - l_min]
+                        if polar == 0.0 or oversample_polar:
+                            # polarization_factor() unitizes incident and diffracted in place
+                            polar, i1, i2, i3, d1, d2, d3 = polarization_factor3(
+                                polarization, i1, i2, i3, d1, d2, d3, vec[V_POLAR, 1], vec[V_POLAR, 2], vec[V_POLAR, 3])
+
+                        for phi_tic in range(phisteps):
+                            phi = phi0 + phistep * phi_tic
+                            for mos_tic in range(mosaic_domains):
+                                # the C: ap = rotate_axis(a0, phi) if phi != 0; a = umat*ap if mosaic
+                                lat_carry = carry
+                                lat_phi = phi_tic
+                                lat_mos = mos_tic
+                                h = (lattice[carry, phi_tic, mos_tic, 0, 1] * s1 + lattice[carry, phi_tic, mos_tic, 0, 2] * s2
+                                     + lattice[carry, phi_tic, mos_tic, 0, 3] * s3)
+                                k = (lattice[carry, phi_tic, mos_tic, 1, 1] * s1 + lattice[carry, phi_tic, mos_tic, 1, 2] * s2
+                                     + lattice[carry, phi_tic, mos_tic, 1, 3] * s3)
+                                l = (lattice[carry, phi_tic, mos_tic, 2, 1] * s1 + lattice[carry, phi_tic, mos_tic, 2, 2] * s2
+                                     + lattice[carry, phi_tic, mos_tic, 2, 3] * s3)
+                                h0 = int(math.ceil(h - 0.5))
+                                k0 = int(math.ceil(k - 0.5))
+                                l0 = int(math.ceil(l - 0.5))
+
+                                if tr is not None:
+                                    if source == 0 and mos_tic == 0 and phi_tic == 0:
+                                        row = _trace_row(tr, TR_ROT)
+                                        if row >= 0:
+                                            for axis in range(3):
+                                                for j in range(3):
+                                                    tr[row, 1 + 3 * axis + j] = lattice[carry, phi_tic, mos_tic, axis, 1 + j] * 1e10
+                                                    tr[row, 10 + 3 * axis + j] = vec[V_A_STAR + axis, 1 + j]
+                                            tr[row, 19] = h
+                                            tr[row, 20] = k
+                                            tr[row, 21] = l
+                                            tr[row, 22] = h0
+                                            tr[row, 23] = k0
+                                            tr[row, 24] = l0
+
+                                F_latt = 1.0
+                                rad_star_sqr = 0.0
+                                if xtal_shape == SHAPE_SQUARE:
+                                    F_latt_a = 1.0
+                                    F_latt_b = 1.0
+                                    F_latt_c = 1.0
+                                    if Na > 1:
+                                        F_latt_a = sincg(math.pi * h, Na)
+                                        F_latt *= F_latt_a
+                                    if Nb > 1:
+                                        F_latt_b = sincg(math.pi * k, Nb)
+                                        F_latt *= F_latt_b
+                                    if Nc > 1:
+                                        F_latt_c = sincg(math.pi * l, Nc)
+                                        F_latt *= F_latt_c
+                                    if tr is not None:
+                                        if source == 0 and mos_tic == 0:
+                                            if phi_tic == 0:
+                                                row = _trace_row(tr, TR_FLATT)
+                                                if row >= 0:
+                                                    tr[row, 1] = F_latt_a
+                                                    tr[row, 2] = F_latt_b
+                                                    tr[row, 3] = F_latt_c
+                                                    tr[row, 4] = F_latt
+                                            row = _trace_row(tr, TR_PHI)
+                                            if row >= 0:
+                                                tr[row, 1] = phi_tic
+                                                tr[row, 2] = phi
+                                                tr[row, 3] = k
+                                                tr[row, 4] = F_latt_b
+                                                tr[row, 5] = F_latt
                                 else:
-                                    F_cell = default_F
+                                    dh = h - h0
+                                    dk = k - k0
+                                    dl = l - l0
+                                    dx_star = dh * vec[V_A_STAR, 1] + dk * vec[V_B_STAR, 1] + dl * vec[V_C_STAR, 1]
+                                    dy_star = dh * vec[V_A_STAR, 2] + dk * vec[V_B_STAR, 2] + dl * vec[V_C_STAR, 2]
+                                    dz_star = dh * vec[V_A_STAR, 3] + dk * vec[V_B_STAR, 3] + dl * vec[V_C_STAR, 3]
+                                    rad_star_sqr = (dx_star * dx_star + dy_star * dy_star + dz_star * dz_star) * Na * Na * Nb * Nb * Nc * Nc
+                                if xtal_shape == SHAPE_ROUND:
+                                    hrad_sqr = (h - h0) * (h - h0) * Na * Na + (k - k0) * (k - k0) * Nb * Nb + (l - l0) * (l - l0) * Nc * Nc
+                                    F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * fudge))
+                                if xtal_shape == SHAPE_GAUSS:
+                                    F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * fudge))
+                                if xtal_shape == SHAPE_TOPHAT:
+                                    F_latt = Na * Nb * Nc * (1.0 if rad_star_sqr * fudge < 0.3969 else 0.0)
+                                if F_latt == 0.0 and water_size == 0.0:
+                                    continue
 
-                            if tr is not None:
-                                if source == 0 and mos_tic == 0 and phi_tic == 0:
-                                    row = _trace_row(tr, TR_FCELL)
-                                    if row >= 0:
-                                        tr[row, 1] = F_cell
-                                if source == 2 and mos_tic == 0 and phi_tic == 0:
-                                    row = _trace_row(tr, TR_SOURCE2)
-                                    if row >= 0:
-                                        tr[row, 1] = F_cell
-                                        tr[row, 2] = F_latt
-                                        tr[row, 3] = polar
-                                        tr[row, 4] = i1 * d1 + i2 * d2 + i3 * d3
-                                        tr[row, 5] = lam
+                                # the C's integral_form branch is never enabled by any flag: not ported
+                                if interpolate:
+                                    h0_flr = int(math.floor(h))
+                                    k0_flr = int(math.floor(k))
+                                    l0_flr = int(math.floor(l))
+                                    if (((h - h_min + 3) > h_range) or (h - 2 < h_min) or ((k - k_min + 3) > k_range)
+                                            or (k - 2 < k_min) or ((l - l_min + 3) > l_range) or (l - 2 < l_min)):
+                                        if not (flags & PIX_OOR):
+                                            last[L_OOR_H] = h
+                                            last[L_OOR_K] = k
+                                            last[L_OOR_L] = l
+                                            last[L_OOR_H0] = h0
+                                            last[L_OOR_K0] = k0
+                                            last[L_OOR_L0] = l0
+                                        flags |= PIX_OOR
+                                        F_cell = default_F
+                                        interpolate = 0
+                                if interpolate:
+                                    F_cell = polin3(Fhkl, h0_flr - 1, k0_flr - 1, l0_flr - 1, h_min, k_min, l_min, h, k, l)
+                                if not interpolate:
+                                    if (hkls and h0 <= h_max and h0 >= h_min and k0 <= k_max and k0 >= k_min
+                                            and l0 <= l_max and l0 >= l_min):
+                                        F_cell = Fhkl[h0 - h_min, k0 - k_min, l0 - l_min]
+                                    else:
+                                        F_cell = default_F
 
-                            I += F_cell * F_cell * F_latt * F_latt
-                            if oversample_thick:
-                                I *= capture_fraction
-                            if oversample_polar:
-                                I *= polar
-                            if oversample_omega:
-                                I *= omega_pixel
-                    if sweep_rotates:
-                        carry = 1
+                                if tr is not None:
+                                    if source == 0 and mos_tic == 0 and phi_tic == 0:
+                                        row = _trace_row(tr, TR_FCELL)
+                                        if row >= 0:
+                                            tr[row, 1] = F_cell
+                                    if source == 2 and mos_tic == 0 and phi_tic == 0:
+                                        row = _trace_row(tr, TR_SOURCE2)
+                                        if row >= 0:
+                                            tr[row, 1] = F_cell
+                                            tr[row, 2] = F_latt
+                                            tr[row, 3] = polar
+                                            tr[row, 4] = i1 * d1 + i2 * d2 + i3 * d3
+                                            tr[row, 5] = lam
 
-    last[L_I] = I
-    last[L_POLAR] = polar
-    last[L_OMEGA] = omega_pixel
-    last[L_OMEGA_SUM] = omega_sum
-    last[L_CAPTURE] = capture_fraction
-    last[L_FDET] = Fdet
-    last[L_SDET] = Sdet
-    last[L_AIRPATH] = airpath
-    last[L_STOL] = stol
-    last[L_H] = h
-    last[L_K] = k
-    last[L_L] = l
-    last[L_H0] = h0
-    last[L_K0] = k0
-    last[L_L0] = l0
-    last[L_F_CELL] = F_cell
-    last[L_F_LATT] = F_latt
-    last[L_LAT_CARRY] = lat_carry
-    last[L_LAT_PHI] = lat_phi
-    last[L_LAT_MOS] = lat_mos
-    last[L_POS1] = pos1
-    last[L_POS2] = pos2
-    last[L_POS3] = pos3
-    last[L_INC1] = i1
-    last[L_INC2] = i2
-    last[L_INC3] = i3
-    last[L_DIF1] = d1
-    last[L_DIF2] = d2
-    last[L_DIF3] = d3
-    return I, flags
+                                I += F_cell * F_cell * F_latt * F_latt
+                                if oversample_thick:
+                                    I *= capture_fraction
+                                if oversample_polar:
+                                    I *= polar
+                                if oversample_omega:
+                                    I *= omega_pixel
+                        if sweep_rotates:
+                            carry = 1
+
+        last[L_I] = I
+        last[L_POLAR] = polar
+        last[L_OMEGA] = omega_pixel
+        last[L_OMEGA_SUM] = omega_sum
+        last[L_CAPTURE] = capture_fraction
+        last[L_FDET] = Fdet
+        last[L_SDET] = Sdet
+        last[L_AIRPATH] = airpath
+        last[L_STOL] = stol
+        last[L_H] = h
+        last[L_K] = k
+        last[L_L] = l
+        last[L_H0] = h0
+        last[L_K0] = k0
+        last[L_L0] = l0
+        last[L_F_CELL] = F_cell
+        last[L_F_LATT] = F_latt
+        last[L_LAT_CARRY] = lat_carry
+        last[L_LAT_PHI] = lat_phi
+        last[L_LAT_MOS] = lat_mos
+        last[L_POS1] = pos1
+        last[L_POS2] = pos2
+        last[L_POS3] = pos3
+        last[L_INC1] = i1
+        last[L_INC2] = i2
+        last[L_INC3] = i3
+        last[L_DIF1] = d1
+        last[L_DIF2] = d2
+        last[L_DIF3] = d3
+        image[idx - out_base] = np.float32(pixel_value(I, last, fp, ip))
+        flags_out[idx - out_base] = flags
+        omega_total += omega_sum
+    return omega_total
 
 
 @register_jitable
