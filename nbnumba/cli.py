@@ -5,6 +5,7 @@
     nbnumba trace-diff C_LOG PY_LOG   diff a TRACE_C log against a TRACE_PY log
     nbnumba compare -- ARGS...        run the C and nbnumba on ARGS and compare their images
 """
+import os
 import sys
 
 import click
@@ -53,6 +54,17 @@ def simulate(args):
         click.echo("ERROR: the image does not fit in memory (check -detpixels/-detsize/-pixel/-oversample)",
                    err=True)
         sys.exit(9)
+    except KeyboardInterrupt:
+        out.flush()
+        click.echo("nbnumba: interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:      # a bug: one line, not a traceback (NBNUMBA_DEBUG=1 shows it)
+        if os.environ.get("NBNUMBA_DEBUG"):
+            raise
+        out.flush()
+        click.echo("nbnumba: internal error: %s: %s (rerun with NBNUMBA_DEBUG=1 for the traceback)"
+                   % (type(e).__name__, e), err=True)
+        sys.exit(1)
     out.flush()
 
 

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from nbnumba.errors import NBError
 from nbnumba.kernels.vectors import cross_product, dot_product, rotate, rotate_axis, unitize
 from nbnumba.settings import ADXV, BEAM, DENZO, DIALS, MOSFLM, SAMPLE, XDS
 from nbnumba.tracefmt import g15, trace_line
@@ -20,8 +21,48 @@ _VECTOR_NAMES = ("beam_vector", "fdet_vector", "sdet_vector", "odet_vector", "tw
                  "polar_vector", "spindle_vector")
 
 
+# bytes each detector pixel costs a run: float image, flags, int image, PGM, ROI mask, statistics
+BYTES_PER_PIXEL = 4 + 1 + 2 + 1 + 1 + 8
+
+
+def available_memory():
+    """MemAvailable from /proc/meminfo (bytes), or None where there is no such file."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _check_geometry(s):
+    """Refuse what the C would render as garbage or crash on: a non-positive pixel size or
+    wavelength, an empty detector, or an image that cannot fit in memory."""
+    if not s.pixel_size > 0 or math.isinf(s.pixel_size):
+        raise NBError("ERROR: -pixel must be a positive size in mm (got %g mm)" % (s.pixel_size * 1000))
+    if not s.lambda0 > 0 or math.isinf(s.lambda0):
+        raise NBError("ERROR: -lambda/-energy must give a positive wavelength (got %g A)" % (s.lambda0 * 1e10))
+    for name, size in (("detsize_f", s.detsize_f), ("detsize_s", s.detsize_s)):
+        if not size > 0 or math.isinf(size / s.pixel_size):
+            raise NBError("ERROR: the detector has no pixels along %s (%g mm at %g mm pixels): check "
+                          "-detpixels/-detsize/-pixel" % (name[-1], size * 1000, s.pixel_size * 1000))
+
+
+def _check_memory(s):
+    need = s.fpixels * s.spixels * BYTES_PER_PIXEL
+    avail = available_memory()
+    if s.fpixels * s.spixels >= 2 ** 40 or (avail is not None and need > avail):
+        raise NBError("ERROR: a %dx%d pixel image needs about %.3g GB of memory; %s available "
+                      "(check -detpixels/-detsize/-pixel)"
+                      % (s.fpixels, s.spixels, need / 1e9,
+                         "%.3g GB is" % (avail / 1e9) if avail is not None else "less is"))
+
+
 def fill_in_blanks(s, out):
     """Detector size in pixels, fluence from flux, sample clipping by the beam (lines ~1120-1150)."""
+    _check_geometry(s)
     if s.fpixels:
         s.detsize_f = s.pixel_size * s.fpixels
     if s.spixels:
@@ -29,6 +70,7 @@ def fill_in_blanks(s, out):
     s.fpixels = int(math.ceil(s.detsize_f / s.pixel_size - 0.5))
     s.spixels = int(math.ceil(s.detsize_s / s.pixel_size - 0.5))
     s.pixels = s.fpixels * s.spixels
+    _check_memory(s)
     if s.flux != 0.0 and s.exposure > 0.0 and s.beamsize >= 0:
         s.fluence = s.flux * s.exposure / s.beamsize / s.beamsize
     if s.beamsize >= 0:
