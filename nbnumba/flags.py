@@ -288,7 +288,7 @@ FLAGS = [
          reads=0, sets="beam_convention detector_pivot"),
     Flag(R("-denzo"), 0, _convention(DENZO, BEAM), "use DENZO detector convention",
          reads=0, sets="beam_convention detector_pivot"),
-    Flag(R("-dials"), 0, _convention(DIALS, SAMPLE), "use DIALS detector convention",
+    Flag(R("-dials"), 0, _convention(DIALS, BEAM), "use DIALS detector convention",
          reads=0, sets="beam_convention detector_pivot"),
     Flag(R("-fdet_vector"), 3, _vector("fdet_vector"),
          "unit vector of increasing fast-axis detector pixel coordinate; CUSTOM convention", "", "0 0 1",
