@@ -1,43 +1,38 @@
-"""The CUDA render kernel: physics.render_pixel, one GPU thread per pixel.
+"""The CUDA render kernel: physics.render_pixels for one pixel per GPU thread.
 
-Same target interface as cpu.py (`render_range`, see dispatch.render).  The kernel calls
-the very functions of physics.py the CPU kernel calls; nothing of the physics is copied.
+Same target interface as cpu.py (`render_range`, see dispatch.render); `SINGLE` is the
+target for -precision single.  The kernels call the very functions of physics.py that the
+CPU kernel calls; nothing of the physics is copied here.
 
-Device memory (per plan, per precision): fp, ip, vec, src, lattice, Fhkl and the mask are
-uploaded once and kept on the plan object (`plan._nbnumba_cuda`), so the up to three
-render_range calls of dispatch.render upload nothing again.  A call renders the ROI box
-(rows ROI_YMIN..YMAX, columns ROI_XMIN..XMAX) in tiles of whole box rows: one launch of
-the pixel kernel over the tile (one thread per pixel, THREADS per block), one launch of a
-row kernel that sums the tile's solid angles per row on the device, then one copy back of
-the tile's image, flags and row sums.  A tile is the whole box unless the box's buffers
-(13 bytes a pixel) would not fit in 80% of the device's free memory; then it is as many
-rows as do (NBNUMBA_CUDA_TILE_ROWS=n caps it, for tests).
+Device memory, per plan and precision: fp, ip, vec, src, lattice, Fhkl and the mask are
+uploaded once and kept on the plan (`plan._nbnumba_cuda`), so dispatch.render's up to three
+render_range calls upload nothing again.  A call renders the ROI box (columns ROI_XMIN..XMAX
+of the rows that hold pixels of [first_idx, last_idx]) in tiles of whole rows: one launch of
+the pixel kernel over the tile (a thread per pixel, THREADS per block), one launch of a row
+kernel that sums each row's solid angles on the device, then one copy back of the tile's
+image, flags and row sums.  A tile is the whole box unless its buffers (BYTES_PER_PIXEL a
+pixel) would not fit in MEMORY_FRACTION of the device's free memory; then it is as many
+rows as do.  NBNUMBA_CUDA_TILE_ROWS=n caps a tile at n rows (for tests).
 
-Double precision (`-precision double`, the default) is the C's arithmetic: float64 arrays,
-float64 scratch, float64 literals.  Per row, the solid angles are summed in the CPU kernel's
-order, so omega_sum is the CPU's to the bit.  On a GPU, libdevice's sin/cos/exp/atan2 may
-differ from the C library's in the last place, and NVVM would contract a*b+c into fused
-multiply-adds (one rounding instead of two); contraction is switched off for this
-module's double kernel (see _no_fma_contraction), so the remaining differences to the C
-are the last-place ones of libdevice.  Under the CUDA simulator the kernel runs as Python
-with the C library's math: the image is the CPU kernel's to the bit.
+Double precision (the default) is the C's arithmetic: float64 plan arrays, float64 `last`,
+float64 literals.  The row sums add the pixels' solid angles left to right from 0.0, as
+the CPU kernel does, so omega_sum is the CPU's to the bit.  NVVM contracts a*b+c into fused
+multiply-adds by default (one rounding where the C rounds twice); _no_fma_contraction turns
+that off for the double kernel, so on a GPU the image differs from the C only where
+libdevice's sin/cos/exp/atan2 differ from the C library's in the last place.  Under the
+CUDA simulator the kernel runs as Python with the C library's math: the CPU's bits exactly.
 
-Single precision (`-precision single`): the same physics functions, compiled a second time
-from their own bytecode with float32 types (`physics32`, see _retyped_physics):
-  float32: fp, vec, src, lattice (the rotated cells), Fhkl, the scratch vectors and the
-    `last` slots; every float literal of physics.py and math.pi (retyped to float32 in the
-    clone, so `0.5 * x`, `1.0` and `math.pi * h` stay float32); hence in float32: the
-    pixel position, diffracted/scattering vectors, airpath, omega, polarization, stol,
-    h k l, the sincg/sinc3 lattice transforms (sin of float32 is sinf), F_cell, the
-    tricubic interpolation, the intensity sum I, and the final r_e^2*fluence*I.
-  still float64, by numba's typing (int64 op float32 -> float64): Fdet/Sdet and Odet
-    (`subpixel_size * (fpixel*oversample + subF)`, `thick_tic * detector_thickstep`; the
-    position is rounded to float32 when stored), the capture fraction's exp()
-    (`thick_tic * thickstep * mu / parallax`), `h - h0` in the non-square crystal shapes,
-    the interpolation range test, `cos(2 * psi)` in the Kahn polarization factor and the
-    division by ip[IP_STEPS]; the per-row solid-angle sums are float64.
-  NVVM may contract float32 multiply-adds (fastmath stays off: no flush-to-zero, IEEE
-    division and sqrt, full-range sinf/cosf).
+Single precision compiles the same physics a second time (`physics32`, _retyped_physics):
+clones of the functions of physics.py and vectors.py made from their own bytecode, in which
+every float literal, math.pi and float() are float32, fed with float32 copies of fp, vec,
+src, lattice and Fhkl and a float32 `last`.  physics.py writes its int-to-float spots as
+`float(int)` (Fdet, Sdet, Odet, thick_tic, `h - float(h0)`; bit-identical in double), so every
+variable of the render loop types float32; numba promotes int64 op float32 to float64 only
+at the interpolation range test (`h - h_min + 3 > h_range`) and pixel_value's division by
+steps.  Accuracy (float32 clone on the CPU over the 49 golden images): correlation with
+the C >= 0.99999999, max |diff|/max <= 2.6e-4 (tilted_twotheta).
+NVVM may contract the single kernel's multiply-adds; fastmath stays off (no flush to zero,
+IEEE division and sqrt, full-range sinf/cosf: the sincg arguments reach ~1e3 radians).
 """
 import math
 import os
@@ -169,8 +164,8 @@ def _row_sums(omega, width, rows, out):
 # ---- NVVM: no multiply-add contraction in the double kernel ----
 
 def _no_fma_contraction():
-    """NVVM fuses a*b+c into one fma by default (-fma=1), which the C (gcc -O3 on x86-64,
-    no -ffp-contract for SSE2 doubles) does not do.  numba has no public option for it, so
+    """NVVM fuses a*b+c into one fma by default (-fma=1), which the C does not do (gcc -O3
+    for baseline x86-64 has no fma instruction to contract into).  numba has no public option for it, so
     wrap libNVVM's compile call: IR of this module's double kernel compiles with fma=0.
     A numba without that internal simply keeps contraction (results differ from the C in
     the last place more often; nothing else changes)."""
@@ -236,7 +231,7 @@ def render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags,
     single = precision == "single"
     fpixels, spixels = plan.fpixels, plan.spixels
     ip = plan.ip
-    x0 = int(ip[IP_ROI_XMIN])
+    x0 = max(0, int(ip[IP_ROI_XMIN]))
     x1 = min(fpixels - 1, int(ip[IP_ROI_XMAX]))
     y0 = max(0, int(ip[IP_ROI_YMIN]))
     y1 = min(spixels - 1, int(ip[IP_ROI_YMAX]))

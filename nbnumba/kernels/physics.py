@@ -55,7 +55,7 @@ def polarization_factor3(kahn_factor, i1, i2, i3, d1, d2, d3, a1, a2, a3):
     _, a1, a2, a3 = unit3(a1, a2, a3)
     cos2theta = i1 * d1 + i2 * d2 + i3 * d3
     cos2theta_sqr = cos2theta * cos2theta
-    sin2theta_sqr = 1 - cos2theta_sqr
+    sin2theta_sqr = 1.0 - cos2theta_sqr
     psi = 0.0
     if kahn_factor != 0.0:
         b1, b2, b3 = cross3(a1, a2, a3, i1, i2, i3)
@@ -65,7 +65,7 @@ def polarization_factor3(kahn_factor, i1, i2, i3, d1, d2, d3, a1, a2, a3):
         e_out = d1 * e1 + d2 * e2 + d3 * e3
         b_out = d1 * b1 + d2 * b2 + d3 * b3
         psi = -math.atan2(b_out, e_out)
-    factor = 0.5 * (1.0 + cos2theta_sqr - kahn_factor * math.cos(2 * psi) * sin2theta_sqr)
+    factor = 0.5 * (1.0 + cos2theta_sqr - kahn_factor * math.cos(2.0 * psi) * sin2theta_sqr)
     return factor, i1, i2, i3, d1, d2, d3
 
 
@@ -254,14 +254,14 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
         lat_mos = 0
 
         for thick_tic in range(detector_thicksteps):
-            Odet = thick_tic * detector_thickstep
+            Odet = float(thick_tic) * detector_thickstep
             capture_fraction = 0.0
             if detector_thick == 0.0:
                 capture_fraction = 1.0
             for subS in range(oversample):
                 for subF in range(oversample):
-                    Fdet = subpixel_size * (fpixel * oversample + subF) + subpixel_size / 2.0
-                    Sdet = subpixel_size * (spixel * oversample + subS) + subpixel_size / 2.0
+                    Fdet = subpixel_size * float(fpixel * oversample + subF) + subpixel_size / 2.0
+                    Sdet = subpixel_size * float(spixel * oversample + subS) + subpixel_size / 2.0
                     pos1 = Fdet * fdet1 + Sdet * sdet1 + Odet * odet1 + pix01
                     pos2 = Fdet * fdet2 + Sdet * sdet2 + Odet * odet2 + pix02
                     pos3 = Fdet * fdet3 + Sdet * sdet3 + Odet * odet3 + pix03
@@ -280,8 +280,8 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
 
                     if capture_fraction == 0.0 or oversample_thick:
                         parallax = d1 * odet1 + d2 * odet2 + d3 * odet3
-                        capture_fraction = (math.exp(-thick_tic * detector_thickstep * detector_mu / parallax)
-                                            - math.exp(-(thick_tic + 1) * detector_thickstep * detector_mu / parallax))
+                        capture_fraction = (math.exp(-float(thick_tic) * detector_thickstep * detector_mu / parallax)
+                                            - math.exp(-float(thick_tic + 1) * detector_thickstep * detector_mu / parallax))
 
                     for source in range(sources):
                         i1 = -src[source, 0]
@@ -324,7 +324,7 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
                                 polarization, i1, i2, i3, d1, d2, d3, vec[V_POLAR, 1], vec[V_POLAR, 2], vec[V_POLAR, 3])
 
                         for phi_tic in range(phisteps):
-                            phi = phi0 + phistep * phi_tic
+                            phi = phi0 + phistep * float(phi_tic)
                             for mos_tic in range(mosaic_domains):
                                 # the C: ap = rotate_axis(a0, phi) if phi != 0; a = umat*ap if mosaic
                                 lat_carry = carry
@@ -387,15 +387,15 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
                                                 tr[row, 4] = F_latt_b
                                                 tr[row, 5] = F_latt
                                 else:
-                                    dh = h - h0
-                                    dk = k - k0
-                                    dl = l - l0
+                                    dh = h - float(h0)
+                                    dk = k - float(k0)
+                                    dl = l - float(l0)
                                     dx_star = dh * vec[V_A_STAR, 1] + dk * vec[V_B_STAR, 1] + dl * vec[V_C_STAR, 1]
                                     dy_star = dh * vec[V_A_STAR, 2] + dk * vec[V_B_STAR, 2] + dl * vec[V_C_STAR, 2]
                                     dz_star = dh * vec[V_A_STAR, 3] + dk * vec[V_B_STAR, 3] + dl * vec[V_C_STAR, 3]
                                     rad_star_sqr = (dx_star * dx_star + dy_star * dy_star + dz_star * dz_star) * Na * Na * Nb * Nb * Nc * Nc
                                 if xtal_shape == SHAPE_ROUND:
-                                    hrad_sqr = (h - h0) * (h - h0) * Na * Na + (k - k0) * (k - k0) * Nb * Nb + (l - l0) * (l - l0) * Nc * Nc
+                                    hrad_sqr = (h - float(h0)) * (h - float(h0)) * Na * Na + (k - float(k0)) * (k - float(k0)) * Nb * Nb + (l - float(l0)) * (l - float(l0)) * Nc * Nc
                                     F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * fudge))
                                 if xtal_shape == SHAPE_GAUSS:
                                     F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * fudge))
