@@ -147,16 +147,16 @@ def summary(s, out):
 
 
 def _progress_lines(s, rendered_count):
-    """The C's "N% done" lines for a render of rendered_count pixels (progress_pixels from the ROI)."""
+    """The C's "N% done" lines for a render of rendered_count pixels (progress_pixels from the ROI).
+
+    The C tests every pixel count p; only multiples of total/20 or total/100 can print."""
     total = s.progress_pixels
     if not s.progress_meter or total // 100 <= 0:
         return []
-    lines = []
     p20, p100 = total // 20, total // 100
-    for p in range(rendered_count):
-        if p % p20 == 0 or ((10 * p < total or 10 * p > 9 * total) and p % p100 == 0):
-            lines.append("%d%% done\n" % (p * 100 // total))
-    return lines
+    candidates = sorted(set(range(0, rendered_count, p20)) | set(range(0, rendered_count, p100)))
+    return ["%d%% done\n" % (p * 100 // total) for p in candidates
+            if p % p20 == 0 or ((10 * p < total or 10 * p > 9 * total) and p % p100 == 0)]
 
 
 def progress_and_printout(sim, result):

@@ -46,14 +46,18 @@ def first_active_pixel(plan):
     """Raster index of the first ROI pixel not masked off, or -1."""
     from nbnumba.kernels.layout import IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN
     ip = plan.ip
-    f = np.arange(plan.fpixels)
-    sl = np.arange(plan.spixels)
-    ok = ((f[None, :] >= ip[IP_ROI_XMIN]) & (f[None, :] <= ip[IP_ROI_XMAX])
-          & (sl[:, None] >= ip[IP_ROI_YMIN]) & (sl[:, None] <= ip[IP_ROI_YMAX])).ravel()
-    if plan.mask.size:
-        ok &= plan.mask != 0
-    hits = np.flatnonzero(ok)
-    return int(hits[0]) if hits.size else -1
+    x0, x1 = max(int(ip[IP_ROI_XMIN]), 0), min(int(ip[IP_ROI_XMAX]), plan.fpixels - 1)
+    y0, y1 = max(int(ip[IP_ROI_YMIN]), 0), min(int(ip[IP_ROI_YMAX]), plan.spixels - 1)
+    if x0 > x1 or y0 > y1:
+        return -1
+    if not plan.mask.size:
+        return y0 * plan.fpixels + x0
+    box = plan.mask.reshape(plan.spixels, plan.fpixels)[y0:y1 + 1, x0:x1 + 1]
+    hits = np.flatnonzero(box)
+    if not hits.size:
+        return -1
+    row, col = divmod(int(hits[0]), x1 - x0 + 1)
+    return (y0 + row) * plan.fpixels + x0 + col
 
 
 class RenderResult:
