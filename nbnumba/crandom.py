@@ -23,6 +23,8 @@ import math
 import numba
 import numpy as np
 
+from nbnumba.kernels.vectors import cross3, unit3
+
 # ran1 constants (Numerical Recipes "minimal standard" with Bays-Durham shuffle)
 IA = 16807
 IM = 2147483647
@@ -249,22 +251,10 @@ def umat2misset(umat):
     uzy = umat[7]
     uzz = umat[8]
 
-    # make sure it is unitary
-    mx = math.sqrt(uxx * uxx + uxy * uxy + uxz * uxz)
-    my = math.sqrt(uyx * uyx + uyy * uyy + uyz * uyz)
-    mz = math.sqrt(uzx * uzx + uzy * uzy + uzz * uzz)
-    if mx > 0:
-        uxx /= mx
-        uxy /= mx
-        uxz /= mx
-    if my > 0:
-        uyx /= my
-        uyy /= my
-        uyz /= my
-    if mz > 0:
-        uzx /= mz
-        uzy /= mz
-        uzz /= mz
+    # make sure it is unitary (rows scaled only where their length is > 0)
+    mx, uxx, uxy, uxz = unit3(uxx, uxy, uxz)
+    my, uyx, uyy, uyz = unit3(uyx, uyy, uyz)
+    mz, uzx, uzy, uzz = unit3(uzx, uzy, uzz)
 
     if mx >= 0 and my <= 0 and mz <= 0:
         uyx, uyy, uyz = 0.0, 1.0, 0.0
@@ -278,33 +268,9 @@ def umat2misset(umat):
 
     # the C performs this cross-product repair twice, verbatim
     for _ in range(2):
-        xcy_x = uxy * uyz - uxz * uyy
-        xcy_y = uxz * uyx - uxx * uyz
-        xcy_z = uxx * uyy - uxy * uyx
-        m = math.sqrt(xcy_x * xcy_x + xcy_y * xcy_y + xcy_z * xcy_z)
-        if m > 0:
-            xcy_x /= m
-            xcy_y /= m
-            xcy_z /= m
-
-        ycz_x = uyy * uzz - uyz * uzy
-        ycz_y = uyz * uzx - uyx * uzz
-        ycz_z = uyx * uzy - uyy * uzx
-        m = math.sqrt(ycz_x * ycz_x + ycz_y * ycz_y + ycz_z * ycz_z)
-        if m > 0:
-            ycz_x /= m
-            ycz_y /= m
-            ycz_z /= m
-
-        zcx_x = uzy * uxz - uzz * uxy
-        zcx_y = uzz * uxx - uzx * uxz
-        zcx_z = uzx * uxy - uzy * uxx
-        m = math.sqrt(zcx_x * zcx_x + zcx_y * zcx_y + zcx_z * zcx_z)
-        if m > 0:
-            zcx_x /= m
-            zcx_y /= m
-            zcx_z /= m
-
+        _, xcy_x, xcy_y, xcy_z = unit3(*cross3(uxx, uxy, uxz, uyx, uyy, uyz))
+        _, ycz_x, ycz_y, ycz_z = unit3(*cross3(uyx, uyy, uyz, uzx, uzy, uzz))
+        _, zcx_x, zcx_y, zcx_z = unit3(*cross3(uzx, uzy, uzz, uxx, uxy, uxz))
         # substitute any empty vectors for cross-product of other two
         if mx <= 0:
             uxx, uxy, uxz = ycz_x, ycz_y, ycz_z
@@ -314,21 +280,9 @@ def umat2misset(umat):
             uzx, uzy, uzz = xcy_x, xcy_y, xcy_z
 
     # make sure it is unitary
-    mx = math.sqrt(uxx * uxx + uxy * uxy + uxz * uxz)
-    my = math.sqrt(uyx * uyx + uyy * uyy + uyz * uyz)
-    mz = math.sqrt(uzx * uzx + uzy * uzy + uzz * uzz)
-    if mx > 0:
-        uxx /= mx
-        uxy /= mx
-        uxz /= mx
-    if my > 0:
-        uyx /= my
-        uyy /= my
-        uyz /= my
-    if mz > 0:
-        uzx /= mz
-        uzy /= mz
-        uzz /= mz
+    mx, uxx, uxy, uxz = unit3(uxx, uxy, uxz)
+    my, uyx, uyy, uyz = unit3(uyx, uyy, uyz)
+    mz, uzx, uzy, uzz = unit3(uzx, uzy, uzz)
 
     if uzx * uzx < 1.0:
         rotx = math.atan2(uzy, uzz)

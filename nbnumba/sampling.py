@@ -26,19 +26,22 @@ def _phi(steps, osc, step):
     return steps, osc, step
 
 
-def _spread(steps, rng, step):
-    """Divergence (h and v) and dispersion: (steps, range, step) as the C completes them."""
+def _spread(steps, rng, step, range_only_steps_divisor=1, steps_only_range=1.0):
+    """Divergence (h and v), dispersion and detector thickness: (steps, range, step) as the C
+    completes them.  The C's thickness block differs in two branches: a range given alone is
+    cut in 2 steps of range/2 (the others use one step of the whole range), and steps given
+    alone mean 0.5 um in total (the others 1.0)."""
     if steps <= 0:
         if rng < 0.0:
             if step <= 0.0:
                 return 1, 0.0, 0.0
             return 2, step, step
         if step <= 0.0:
-            return 2, rng, rng
+            return 2, rng, rng / range_only_steps_divisor
         return int(math.ceil(rng / step)), rng, step
     if rng < 0.0:
         if step <= 0.0:
-            rng = 1.0
+            rng = steps_only_range
             return steps, rng, rng / steps
         return 2, step, step
     if step <= 0.0:
@@ -46,27 +49,6 @@ def _spread(steps, rng, step):
             steps = 2
         step = rng / (steps - 1)
     return steps, rng, step
-
-
-def _thickness(steps, thick, step):
-    if steps <= 0:
-        if thick < 0.0:
-            if step <= 0.0:
-                return 1, 0.0, 0.0
-            return 2, step, step
-        if step <= 0.0:
-            return 2, thick, thick / 2
-        return int(math.ceil(thick / step)), thick, step
-    if thick < 0.0:
-        if step <= 0.0:
-            thick = 0.5e-6
-            return steps, thick, thick / steps
-        return 2, step, step
-    if step <= 0.0:
-        if steps <= 1:
-            steps = 2
-        step = thick / (steps - 1)
-    return steps, thick, step
 
 
 def _sane(steps, rng, step):
@@ -80,8 +62,9 @@ def auto_select(s, out):
     s.hdivsteps, s.hdivrange, s.hdivstep = _spread(s.hdivsteps, s.hdivrange, s.hdivstep)
     s.vdivsteps, s.vdivrange, s.vdivstep = _spread(s.vdivsteps, s.vdivrange, s.vdivstep)
     s.dispsteps, s.dispersion, s.dispstep = _spread(s.dispsteps, s.dispersion, s.dispstep)
-    s.detector_thicksteps, s.detector_thick, s.detector_thickstep = _thickness(
-        s.detector_thicksteps, s.detector_thick, s.detector_thickstep)
+    s.detector_thicksteps, s.detector_thick, s.detector_thickstep = _spread(
+        s.detector_thicksteps, s.detector_thick, s.detector_thickstep, range_only_steps_divisor=2,
+        steps_only_range=0.5e-6)
     if s.detector_thick > 0.0 and s.detector_mu < 0.0:
         s.detector_mu = 1.0 / s.detector_thick
         out("WARNING: setting detector attenuation depth to %g m\n" % s.detector_mu)
