@@ -83,7 +83,7 @@ def test_port_against_itself_passes_with_traces(tmp_path, monkeypatch):
     assert m["n_pixels"] == 32 * 32 and m["sum_ratio_py_over_c"] == 1.0 and m["sum_c"] > 0
     assert summary["shape_c"] == summary["shape_py"] == [32, 32]
     assert summary["c"]["exit_code"] == summary["py"]["exit_code"] == 0
-    assert summary["c"]["wall_s"] > 0 and summary["speed_ratio_c_over_py"] > 0
+    assert summary["c"]["wall_s"] > 0 and summary["wall_ratio_c_over_py"] > 0
     assert summary["c"]["cmd"].endswith(" ".join(TINY_CASE)) and "-m nbnumba" in summary["py"]["cmd"]
     assert read_png(out / "c.png").shape == read_png(out / "py.png").shape == (32, 32)
     assert read_png(out / "diff.png").shape == (32, 32, 3)

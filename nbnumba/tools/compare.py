@@ -7,8 +7,8 @@ SIZE2 (slow) fields of the program's SMV int image (`intimage.img`, or the
 `-intfile`/`-intimage` name), falling back to a square. Over the compared pixels (all, or
 `--roi xmin xmax ymin ymax` in fast/slow pixel indices, inclusive, and pixels where either
 image exceeds `--threshold`) it measures correlation, RMSE, max |py-c|, max |py-c| / max|c|,
-both sums and their ratio, and the bit-identical fraction; `speed_ratio_c_over_py` is C's
-speed over the port's (port wall time / C wall time: above 1, C is faster). It writes into
+both sums and their ratio, and the bit-identical fraction; `wall_ratio_c_over_py` is the C's
+wall time over the port's (above 1, the port is faster). It writes into
 --outdir: `c.png`, `py.png` (shared log-like gray scale), `diff.png` (port minus C,
 blue-white-red on a signed square-root scale; all three cropped to --roi when given),
 `summary.json`, and both programs' output (`c_stdout.txt`, `py_stdout.txt`).
@@ -354,8 +354,8 @@ def report_lines(summary):
         run = summary.get(side)
         if run:
             lines.append(f"{side.upper():>2}: exit {run['exit_code']}  {run['wall_s']:.3f} s  {run['cmd']}")
-    if summary.get("speed_ratio_c_over_py") is not None:
-        lines.append(f"speed C/PY (= PY wall / C wall): {summary['speed_ratio_c_over_py']:.3g}")
+    if summary.get("wall_ratio_c_over_py") is not None:
+        lines.append(f"wall time C / PY: {summary['wall_ratio_c_over_py']:.3g} (above 1: the port is faster)")
     for key, value in summary.get("metrics", {}).items():
         lines.append(f"  {key:<24} {value:.10g}" if isinstance(value, float) else f"  {key:<24} {value}")
     return lines
@@ -379,7 +379,7 @@ def run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel,
                 save_output(outdir, filename, run)
                 summary[key] = run.as_json()
             c_wall, py_wall = runs[0].wall_s, runs[1].wall_s
-            summary["speed_ratio_c_over_py"] = py_wall / c_wall if c_wall > 0 else None
+            summary["wall_ratio_c_over_py"] = c_wall / py_wall if py_wall > 0 else None
             for run in runs:
                 check_run(run)
             code = compare_images(runs, list(args), outdir, roi, threshold, summary)
