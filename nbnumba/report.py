@@ -1,8 +1,11 @@
 """What the C prints around the render: its usage text, the set-up summary, the progress meter
 and -printout (main(), lines ~1275-1340, ~2400-2450 and ~2990-3040)."""
+import math
+
 import numpy as np
 
 from nbnumba.kernels import layout as L
+from nbnumba.kernels.cpu import render_pixel
 from nbnumba.settings import RTD
 
 _SHAPE_NAMES = {0: "parallelpiped", 1: "ellipsoidal", 2: "gaussian", 3: "tophat-spot"}
@@ -178,7 +181,6 @@ def progress_and_printout(sim, result):
 
 
 def _interpolation_warning(sim, result):
-    from nbnumba.kernels.cpu import render_pixel
     plan, idx = sim.plan, result.interp_cut
     _, _, last = render_pixel(plan, result, idx)
     sim.out("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d \n"
@@ -188,8 +190,6 @@ def _interpolation_warning(sim, result):
 
 
 def _printout(sim, result, idx):
-    from nbnumba.kernels.cpu import render_pixel
-    import math
     s, plan = sim.settings, sim.plan
     fpixel, spixel = idx % s.fpixels, idx // s.fpixels
     _, _, last = render_pixel(plan, result, idx)

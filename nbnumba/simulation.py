@@ -21,6 +21,7 @@ from nbnumba.interpret import interpret
 from nbnumba.kernels import dispatch
 from nbnumba.outputs import statistics, write_outputs
 from nbnumba.plan import build_plan
+from nbnumba.trace import trace_pixel
 
 AVOGADRO = 6.02214179e23
 
@@ -143,7 +144,6 @@ class Simulation:
         result = dispatch.render(self.plan, target)
         self.result = result
         if s.trace_fpixel >= 0 and s.trace_spixel >= 0:
-            from nbnumba.trace import trace_pixel
             trace_pixel(self, s.trace_spixel, s.trace_fpixel)
         report.progress_and_printout(self, result)
         self.out("\n")
