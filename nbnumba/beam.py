@@ -59,7 +59,7 @@ def _from_file(s):
 
 def make_sources(s, out):
     """s.sources: (n, 5) rows X Y Z weight lambda, X Y Z made unit vectors; printed as the C does."""
-    s.divsteps = 0
+    s.divsteps = -1     # the C's initialiser; only the generated grid counts divergence steps
     src = _from_file(s) if s.sourcefilename is not None else _grid(s, out)
     out("  created a total of %d sources:\n" % len(src))
     vector = np.zeros(4)

@@ -150,7 +150,8 @@ def summary(s, out):
 
 
 def _progress_lines(s, rendered_count):
-    """The C's "N% done" lines for a render of rendered_count pixels (progress_pixels from the ROI).
+    """The C's "N% done" lines for a render of rendered_count pixels, as (p, line): the line
+    printed after the pixel the progress counter shows as p (progress_pixels from the ROI).
 
     The C tests every pixel count p; only multiples of total/20 or total/100 can print."""
     total = s.progress_pixels
@@ -158,35 +159,40 @@ def _progress_lines(s, rendered_count):
         return []
     p20, p100 = total // 20, total // 100
     candidates = sorted(set(range(0, rendered_count, p20)) | set(range(0, rendered_count, p100)))
-    return ["%d%% done\n" % (p * 100 // total) for p in candidates
+    return [(p, "%d%% done\n" % (p * 100 // total)) for p in candidates
             if p % p20 == 0 or ((10 * p < total or 10 * p > 9 * total) and p % p100 == 0)]
 
 
 def progress_and_printout(sim, result):
-    """After the render: -printout's per-pixel block (it replaces the progress meter), or the
-    progress lines, in the order the serial C prints them."""
+    """After the render, what the serial C prints during it, in its order: the progress lines
+    (or -printout's per-pixel blocks, which replace them), and the interpolation warning,
+    which the C prints while rendering the pixel where interpolation stops."""
     s = sim.settings
-    rendered = int(np.count_nonzero(sim._rendered_mask(s)))
-    if not s.printout:
-        for line in _progress_lines(s, rendered):
-            sim.out(line)
-    if result.interp_cut < s.pixels:
-        # the warning the C prints once, at its first out-of-range neighbourhood
-        _interpolation_warning(sim, result)
+    rendered = np.flatnonzero(sim._rendered_mask(s))
+    events = []     # (progress count of the pixel, 0: during it / 1: after it, text or pixel)
     if s.printout:
-        for idx in np.flatnonzero(sim._rendered_mask(s)):
+        for count, idx in enumerate(rendered):
             fpixel, spixel = idx % s.fpixels, idx // s.fpixels
             if (fpixel == s.printout_fpixel and spixel == s.printout_spixel) or s.printout_fpixel < 0:
-                _printout(sim, result, int(idx))
+                events.append((count, 1, int(idx)))
+    else:
+        events += [(p, 1, line) for p, line in _progress_lines(s, len(rendered))]
+    if result.interp_cut < s.pixels:
+        events.append((int(np.searchsorted(rendered, result.interp_cut)), 0, _interpolation_warning(sim, result)))
+    for _, _, what in sorted(events, key=lambda e: e[:2]):
+        if isinstance(what, str):
+            sim.out(what)
+        else:
+            _printout(sim, result, what)
 
 
 def _interpolation_warning(sim, result):
     plan, idx = sim.plan, result.interp_cut
     _, _, last = render_pixel(plan, result, idx)
-    sim.out("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d \n"
+    return ("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d \n"
+            "WARNING: further warnings will not be printed! "
             % (last[L.L_OOR_H], last[L.L_OOR_K], last[L.L_OOR_L], last[L.L_OOR_H0], last[L.L_OOR_K0],
                last[L.L_OOR_L0]))
-    sim.out("WARNING: further warnings will not be printed! ")
 
 
 def _printout(sim, result, idx):
