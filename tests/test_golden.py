@@ -6,10 +6,13 @@ Per case:
 - test_float_image_bit_identical: the float image is bit-for-bit the reference's, the project's
   aim; kept apart so that a drift that is still inside the README's tolerance fails loudly here
   while test_golden_case keeps reporting the README's rule on its own;
+- test_whole_stdout: every line the reference printed, in order, beyond the README's summary
+  lines (the reference's stdout.txt has its progress lines removed; the port's added line
+  naming the kernel is removed likewise);
 - test_trace_parity (cases with a trace.log): the run again with `-trace_pixel S F` at the
   manifest's pixel; every TRACE_C label must have its TRACE_PY line, numbers within 1e-6.
 
-The first two share one run per case (session cache below).
+The first three share one run per case (session cache below).
 """
 import numpy as np
 import pytest
@@ -74,6 +77,21 @@ def test_float_image_bit_identical(name, golden_run):
         pytest.fail(f"{int(np.sum(~same))} of {ref.size} pixels differ in their bits; first at "
                     f"(slow, fast) = {divmod(idx, fpixels)}: port {got[idx]!r}, reference {ref[idx]!r}")
     assert np.array_equal(got, ref)
+
+
+def _printed_lines(text):
+    return [line for line in text.splitlines()
+            if not line.endswith("% done") and not line.startswith("  rendering on ")]
+
+
+@pytest.mark.parametrize("name", CASES, ids=CASES)
+def test_whole_stdout(name, golden_run):
+    run = golden_run(name)
+    want = _printed_lines(reference_stdout(name))
+    got = _printed_lines(run.stdout)
+    for i, (w, g) in enumerate(zip(want, got)):
+        assert g == w, f"stdout line {i + 1}: port {g!r}, reference {w!r}"
+    assert len(got) == len(want), f"port printed {len(got)} lines, reference {len(want)}"
 
 
 @pytest.mark.parametrize("name", TRACED, ids=TRACED)
