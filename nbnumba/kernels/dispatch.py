@@ -12,7 +12,8 @@ import os
 import numpy as np
 
 from nbnumba.errors import NBError
-from nbnumba.kernels.layout import IP_INTERPOLATE, PIX_EXECUTED, PIX_OOR
+from nbnumba.kernels.layout import (IP_INTERPOLATE, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN, PIX_EXECUTED,
+                                    PIX_OOR)
 
 NO_LIMIT = np.iinfo(np.int64).max
 
@@ -44,7 +45,6 @@ def select_target(device, precision):
 
 def first_active_pixel(plan):
     """Raster index of the first ROI pixel not masked off, or -1."""
-    from nbnumba.kernels.layout import IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN
     ip = plan.ip
     x0, x1 = max(int(ip[IP_ROI_XMIN]), 0), min(int(ip[IP_ROI_XMAX]), plan.fpixels - 1)
     y0, y1 = max(int(ip[IP_ROI_YMIN]), 0), min(int(ip[IP_ROI_YMAX]), plan.spixels - 1)
