@@ -2,6 +2,7 @@
 import shlex
 
 import numpy as np
+import pytest
 
 import golden
 from nbnumba.simulation import Simulation
@@ -24,6 +25,12 @@ def assert_bit_identical(image, ref):
     assert image.dtype == np.float32
     assert image.shape == ref.shape == (128, 128)
     assert np.array_equal(image.view(np.uint32), ref.view(np.uint32))
+
+
+@pytest.fixture(autouse=True)
+def cpu_kernel(monkeypatch):
+    # bit-identity with the C is a property of the CPU kernel; -device auto picks CUDA on a GPU
+    monkeypatch.setenv("NBNUMBA_DEVICE", "cpu")
 
 
 def test_from_args_returns_the_golden_image_and_writes_nothing(tmp_path, monkeypatch):
