@@ -168,7 +168,7 @@ def progress_and_printout(sim, result):
     (or -printout's per-pixel blocks, which replace them), and the interpolation warning,
     which the C prints while rendering the pixel where interpolation stops."""
     s = sim.settings
-    rendered = np.flatnonzero(sim._rendered_mask(s))
+    rendered = np.flatnonzero(sim.rendered)
     events = []     # (progress count of the pixel, 0: during it / 1: after it, text or pixel)
     if s.printout:
         for count, idx in enumerate(rendered):

@@ -143,19 +143,21 @@ class Simulation:
         self.out("  rendering on %s in %s precision\n" % (device, precision))
         result = dispatch.render(self.plan, target)
         self.result = result
+        self.rendered = self._rendered_mask(s)
         if s.trace_fpixel >= 0 and s.trace_spixel >= 0:
             trace_pixel(self, s.trace_spixel, s.trace_fpixel)
         report.progress_and_printout(self, result)
         self.out("\n")
         self.out("solid angle subtended by detector = %g steradian ( %g%% sphere)\n"
                  % (result.omega_sum / s.steps, 100 * result.omega_sum / s.steps / 4 / math.pi))
-        rendered = self._rendered_mask(s)
-        statistics(s, result.image, rendered)
+        statistics(s, result.image, self.rendered)
         write_outputs(s, result.image, self.out, write_files)
         self.image = result.image.reshape(s.spixels, s.fpixels)
         return self.image
 
-    def _rendered_mask(self, s):
+    @staticmethod
+    def _rendered_mask(s):
+        """The pixels the C renders: inside the ROI (inclusive) and not masked off."""
         f = np.arange(s.fpixels)
         sl = np.arange(s.spixels)
         ok = ((f[None, :] >= s.roi_xmin) & (f[None, :] <= s.roi_xmax)

@@ -66,7 +66,7 @@ def trace_lines(sim, spixel, fpixel):
     if not (0 <= fpixel < s.fpixels and 0 <= spixel < s.spixels):
         return []
     idx = spixel * s.fpixels + fpixel
-    if not sim._rendered_mask(s)[idx]:
+    if not sim.rendered[idx]:
         return []
     rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (5 + s.phisteps)
     tr = np.zeros((rows, L.TR_WIDTH))
