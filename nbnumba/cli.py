@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from nbnumba import interrupt
 from nbnumba.errors import NBError
 from nbnumba.flags import FLAGS, PREPASS
 
@@ -43,6 +44,7 @@ def simulate(args):
         click.echo(flag_help_text(), nl=False)
         return
     out = sys.stdout
+    interrupt.install()
     try:
         Simulation(list(args), out=out.write, warn=lambda line: click.echo(line, err=True)).run(write_files=True)
     except NBError as e:
@@ -54,10 +56,9 @@ def simulate(args):
         click.echo("ERROR: the image does not fit in memory (check -detpixels/-detsize/-pixel/-oversample)",
                    err=True)
         sys.exit(9)
-    except KeyboardInterrupt:
+    except interrupt.Interrupted as stop:
         out.flush()
-        click.echo("nbnumba: interrupted", err=True)
-        sys.exit(130)
+        interrupt.die_of(stop.signum)
     except Exception as e:      # a bug: one line, not a traceback (NBNUMBA_DEBUG=1 shows it)
         if os.environ.get("NBNUMBA_DEBUG"):
             raise

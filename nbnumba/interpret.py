@@ -6,7 +6,7 @@ detector geometry), then every option in argv order through the rows of flags.FL
 import os
 import sys
 
-from nbnumba.errors import NBError
+from nbnumba.errors import NBError, Warner
 from nbnumba.flags import FLAGS, PREPASS
 from nbnumba.frames import apply_frame_headers
 from nbnumba.settings import Settings
@@ -15,17 +15,18 @@ from nbnumba.settings import Settings
 def _warn_ignored(argv, used, warn):
     for j, arg in enumerate(argv):
         if j not in used:
-            warn(f"nbnumba: warning: ignoring argument '{arg}' (nanoBragg.c ignores it too)")
+            warn(f"ignoring argument '{arg}' (nanoBragg.c ignores it too)")
 
 
 def interpret(argv, out, warn=None):
     """Return the Settings the C would hold after its option loop for this argv.
 
     out(text) receives what the C prints on the way (the -img/-mask file reads);
-    warn(line) receives one line per argument that no option uses (default: stderr)."""
-    if warn is None:
-        def warn(line):
-            print(line, file=sys.stderr)
+    warn (an errors.Warner, or a callable taking one line; default: stderr) receives one
+    warning per argument that no option uses.  -strict or NBNUMBA_STRICT=1 sets s.strict and
+    makes the Warner refuse instead of warning."""
+    if not isinstance(warn, Warner):
+        warn = Warner(warn if warn is not None else (lambda line: print(line, file=sys.stderr)))
     s = Settings()
     used = set()
     n = len(argv)
@@ -52,6 +53,8 @@ def interpret(argv, out, warn=None):
                 break
         if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):
             used.update((j, j + 1))
+    s.strict = s.strict or os.environ.get("NBNUMBA_STRICT", "") not in ("", "0")
+    warn.strict = s.strict
     _warn_ignored(argv, used, warn)
 
     if s.device is None:

@@ -161,3 +161,4 @@ class Settings:
         # nbnumba's own options
         self.device = None
         self.precision = "double"
+        self.strict = False

@@ -15,7 +15,7 @@ import numpy as np
 from nbnumba import beam, crystal, detector, mosaic, report, sampling
 from nbnumba.crandom import new_state
 from nbnumba.cscan import read_text_file
-from nbnumba.errors import NBError
+from nbnumba.errors import NBError, Warner
 from nbnumba.hkl import HKLGrid, read_fdump, read_hkl, write_fdump
 from nbnumba.interpret import interpret
 from nbnumba.kernels import dispatch
@@ -46,10 +46,11 @@ def _empty_grid():
 class Simulation:
     def __init__(self, argv, out=None, warn=None):
         """argv: nanoBragg's arguments (without the program name).  out(text) receives what the
-        C prints (None: nothing); warn(line) receives warnings about ignored arguments."""
+        C prints (None: nothing); warn(line) receives one line per warning about odd input
+        (under -strict those are errors: errors.Warner)."""
         self.argv = [str(a) for a in argv]
         self.out = out if out is not None else (lambda text: None)
-        self.warn = warn if warn is not None else (lambda line: None)
+        self.warn = Warner(warn)
         self.settings = None
         self.image = None
 
@@ -139,8 +140,8 @@ class Simulation:
     def run(self, write_files=False):
         """Set up, render and finish; returns the float image as (spixels, fpixels) float32."""
         s = self.setup() if self.settings is None else self.settings
-        target, device, precision = dispatch.select_target(s.device, s.precision)
-        self.out("  rendering on %s in %s precision\n" % (device, precision))
+        target, device, precision = dispatch.select_target(s.device, s.precision, self.warn)
+        self.warn.sink("nbnumba: rendering on %s in %s precision" % (device, precision))
         result = dispatch.render(self.plan, target)
         self.result = result
         self.rendered = self._rendered_mask(s)

@@ -69,7 +69,7 @@ def render_cuda(tmp_path, name, roi, sub="cuda", precision="double", **env):
     p = run_cli(args, d, sim_env(**env))
     assert p.returncode == 0, p.stderr[-3000:]
     shape = golden(name).shape
-    return np.fromfile(d / "roi.bin", dtype="<f4").reshape(shape), p.stdout
+    return np.fromfile(d / "roi.bin", dtype="<f4").reshape(shape), p.stdout, p.stderr
 
 
 def render_cpu(tmp_path, name, roi, monkeypatch):
@@ -96,9 +96,9 @@ def check_double(tmp_path, monkeypatch, name, roi=None, skip_first=False, **env)
     run, from the carried lattice in the full run)."""
     ref = golden(name)
     roi = roi or roi_at_peak(ref)
-    gpu, gpu_out = render_cuda(tmp_path, name, roi, **env)
+    gpu, gpu_out, gpu_err = render_cuda(tmp_path, name, roi, **env)
     cpu, cpu_out, _ = render_cpu(tmp_path, name, roi, monkeypatch)
-    assert "  rendering on cuda in double precision\n" in gpu_out
+    assert "nbnumba: rendering on cuda in double precision\n" in gpu_err
     assert np.array_equal(gpu, cpu)                          # whole image: nothing outside the ROI
     assert omega_line(gpu_out) == omega_line(cpu_out)
     got, want = box(gpu, roi).ravel(), box(ref, roi).ravel()
@@ -113,7 +113,7 @@ def test_plain_case_and_tiling(tmp_path, monkeypatch):
     gpu = check_double(tmp_path, monkeypatch, "cubic_defaultF")
     # one detector row per tile: same bits
     roi = roi_at_peak(golden("cubic_defaultF"))
-    tiled, _ = render_cuda(tmp_path, "cubic_defaultF", roi, sub="tiled", NBNUMBA_CUDA_TILE_ROWS="1")
+    tiled, _, _ = render_cuda(tmp_path, "cubic_defaultF", roi, sub="tiled", NBNUMBA_CUDA_TILE_ROWS="1")
     assert np.array_equal(tiled, gpu)
 
 
@@ -165,8 +165,8 @@ def test_single_precision(tmp_path):
     name = "divergence_dispersion"
     ref = golden(name)
     roi = roi_at_peak(ref, 3, 2)
-    gpu, out = render_cuda(tmp_path, name, roi, precision="single")
-    assert "  rendering on cuda in single precision\n" in out
+    gpu, _, err = render_cuda(tmp_path, name, roi, precision="single")
+    assert "nbnumba: rendering on cuda in single precision\n" in err
     got, want = box(gpu, roi).astype(np.float64), box(ref, roi).astype(np.float64)
     assert np.abs(got - want).max() / np.abs(want).max() < 1e-3
 
@@ -176,10 +176,10 @@ def test_auto_and_env_default_pick_cuda(tmp_path):
     args = shlex.split(CASES["cubic_defaultF"]["args"]) + ["-roi", "0", "0", "0", "0"]
     p = run_cli(args, d, sim_env())
     assert p.returncode == 0, p.stderr[-3000:]
-    assert "  rendering on cuda in double precision\n" in p.stdout
+    assert "nbnumba: rendering on cuda in double precision\n" in p.stderr
     p = run_cli(args + ["-precision", "single"], d, sim_env(NBNUMBA_DEVICE="cuda"))
     assert p.returncode == 0, p.stderr[-3000:]
-    assert "  rendering on cuda in single precision\n" in p.stdout
+    assert "nbnumba: rendering on cuda in single precision\n" in p.stderr
 
 
 def test_device_cuda_without_cuda(tmp_path):

@@ -28,10 +28,16 @@ def cuda_available():
         return False
 
 
-def select_target(device, precision):
-    """Return (target module, description) for -device auto|cpu|cuda and -precision."""
+def select_target(device, precision, warn):
+    """Return (target module, device, precision) for -device auto|cpu|cuda and -precision.
+
+    -precision single needs a GPU: with -device auto and none present, warn(text) and render
+    in double (portable scripts keep working); with an explicit -device cpu it is an error."""
     if device == "auto":
         device = "cuda" if cuda_available() else "cpu"
+        if device == "cpu" and precision == "single":
+            warn("-precision single needs a CUDA GPU and none is available: rendering in double")
+            precision = "double"
     if device == "cuda":
         if not cuda_available():
             raise NBError("ERROR: -device cuda: no CUDA GPU is available (numba.cuda.is_available() is False)", 2)
