@@ -13,9 +13,16 @@ class RenderPlan:
     ip: np.ndarray        # int64 scalars, layout.IP_*
     vec: np.ndarray       # (N_VEC, 4) float64, layout.V_*
     src: np.ndarray       # (sources, 5) X Y Z weight lambda
-    lattice: np.ndarray   # (2, phisteps, domains, 3, 4), physics.lattice_table
+    cells: np.ndarray     # (2, phisteps, domains, 3, 4): a, b, c per (carry, phi, domain), physics.lattice_table
+    lattice: np.ndarray   # the same cell vectors' x, y, z, flat: what the kernels read
     Fhkl: np.ndarray      # (h_range+1, k_range+1, l_range+1)
     mask: np.ndarray      # uint16 (pixels,), empty when there is no -mask
+
+    @property
+    def tricubic(self):
+        """The structure factors for tricubic interpolation, or None when the run does not
+        interpolate (the kernels are then compiled without it)."""
+        return self.Fhkl if self.ip[L.IP_INTERPOLATE] else None
 
     @property
     def fpixels(self):
@@ -74,7 +81,8 @@ def build_plan(s):
                     (L.V_A_STAR, s.a_star), (L.V_B_STAR, s.b_star), (L.V_C_STAR, s.c_star)):
         vec[slot] = v
     mask = s.maskimage if s.maskimage is not None else np.zeros(0, dtype=np.uint16)
-    lattice = lattice_table(s.a0, s.b0, s.c0, s.phi0, s.phistep, s.phisteps, s.spindle_vector,
-                            s.mosaic_umats, s.mosaic_spread)
-    return RenderPlan(fp, ip, vec, np.ascontiguousarray(s.sources), lattice,
-                      np.ascontiguousarray(g.F, dtype=np.float64), mask)
+    cells = lattice_table(s.a0, s.b0, s.c0, s.phi0, s.phistep, s.phisteps, s.spindle_vector,
+                          s.mosaic_umats, s.mosaic_spread)
+    return RenderPlan(fp, ip, vec, np.ascontiguousarray(s.sources), cells,
+                      np.ascontiguousarray(cells[..., 1:4]).ravel(), np.ascontiguousarray(g.F, dtype=np.float64),
+                      mask)

@@ -6,6 +6,8 @@ import numpy as np
 
 from nbnumba.kernels import layout as L
 from nbnumba.kernels.cpu import render_pixel
+from nbnumba.kernels.dispatch import NO_LIMIT
+from nbnumba.trace import pixel_trace
 from nbnumba.settings import RTD
 
 _SHAPE_NAMES = {0: "parallelpiped", 1: "ellipsoidal", 2: "gaussian", 3: "tophat-spot"}
@@ -163,46 +165,83 @@ def _progress_lines(s, rendered_count):
             if p % p20 == 0 or ((10 * p < total or 10 * p > 9 * total) and p % p100 == 0)]
 
 
-def progress_and_printout(sim, result):
-    """After the render, what the serial C prints during it, in its order: the progress lines
-    (or -printout's per-pixel blocks, which replace them), and the interpolation warning,
-    which the C prints while rendering the pixel where interpolation stops."""
-    s = sim.settings
-    rendered = np.flatnonzero(sim.rendered)
-    events = []     # (progress count of the pixel, 0: during it / 1: after it, text or pixel)
-    if s.printout:
-        for count, idx in enumerate(rendered):
-            fpixel, spixel = idx % s.fpixels, idx // s.fpixels
-            if (fpixel == s.printout_fpixel and spixel == s.printout_spixel) or s.printout_fpixel < 0:
-                events.append((count, 1, int(idx)))
-    else:
-        events += [(p, 1, line) for p, line in _progress_lines(s, len(rendered))]
-    if result.interp_cut < s.pixels:
-        events.append((int(np.searchsorted(rendered, result.interp_cut)), 0, _interpolation_warning(sim, result)))
-    for _, _, what in sorted(events, key=lambda e: e[:2]):
-        if isinstance(what, str):
-            sim.out(what)
-        else:
-            _printout(sim, result, what)
+class LiveReport:
+    """What the serial C prints while it renders, printed as dispatch.render's chunks finish
+    (call it with the chunk's end, dispatch.render's `progress`): the progress lines, or
+    -printout's per-pixel blocks, which replace them, and the interpolation warning, which the
+    C prints while rendering the pixel where interpolation stops.  The C's progress counter
+    counts the rendered pixels (ROI, mask not 0) before the current one."""
+
+    def __init__(self, s, plan, box, out, trace_idx=None):
+        """trace_idx: raster index of the -trace_pixel pixel when the C renders it (its
+        TRACE_PY lines are printed while it renders), else None."""
+        self.s, self.plan, self.box, self.out = s, plan, box, out
+        self.trace_idx = trace_idx
+        self.mask_rows = None
+        if plan.mask.size and box.size:
+            box_mask = plan.mask.reshape(plan.spixels, plan.fpixels)[box.y0:box.y0 + box.rows,
+                                                                     box.x0:box.x0 + box.width] != 0
+            self.mask_rows = box_mask
+            self.rows_before = np.concatenate(([0], np.cumsum(box_mask.sum(axis=1))))
+        self.lines = [] if s.printout else _progress_lines(s, self._count(box.size))
+        self.next_line = 0
+        self.done = 0              # box pixels reported
+        self.warned = False
+
+    def _count(self, t):
+        """Rendered pixels among box pixels [0, t)."""
+        if self.mask_rows is None:
+            return t
+        row, col = divmod(t, self.box.width)
+        partial = int(self.mask_rows[row, :col].sum()) if col else 0
+        return int(self.rows_before[row]) + partial
+
+    def __call__(self, t_done, unrot_idx, interp_cut):
+        count_hi = self._count(t_done)
+        events = []     # (progress count of the pixel, 0: during it / 1: after it, text or raster index)
+        if self.s.printout:
+            t = np.arange(self.done, t_done)
+            if self.mask_rows is not None:
+                t = t[self.mask_rows.ravel()[t]]
+            first = self._count(self.done)
+            for count, idx in enumerate(self.box.raster(t).tolist(), start=first):
+                fpixel, spixel = idx % self.s.fpixels, idx // self.s.fpixels
+                if (fpixel == self.s.printout_fpixel and spixel == self.s.printout_spixel) or self.s.printout_fpixel < 0:
+                    events.append((count, 1, idx))
+        while self.next_line < len(self.lines) and self.lines[self.next_line][0] < count_hi:
+            events.append((self.lines[self.next_line][0], 1, self.lines[self.next_line][1]))
+            self.next_line += 1
+        if self.trace_idx is not None and self.box.index(self.trace_idx) < t_done:
+            events.append((self._count(self.box.index(self.trace_idx)), 0,
+                           "".join(line + "\n" for line in pixel_trace(self.s, self.plan, self.trace_idx, unrot_idx,
+                                                                        interp_cut))))
+            self.trace_idx = None
+        if interp_cut != NO_LIMIT and not self.warned:
+            self.warned = True
+            events.append((self._count(self.box.index(interp_cut)), 0,
+                           _interpolation_warning(self.plan, interp_cut, unrot_idx)))
+        for _, _, what in sorted(events, key=lambda e: e[:2]):
+            if isinstance(what, str):
+                self.out(what)
+            else:
+                _printout(self.s, self.plan, what, unrot_idx, interp_cut, self.out)
+        self.done = t_done
 
 
-def _interpolation_warning(sim, result):
-    plan, idx = sim.plan, result.interp_cut
-    _, _, last = render_pixel(plan, result, idx)
+def _interpolation_warning(plan, idx, unrot_idx):
+    _, _, last = render_pixel(plan, idx, unrot_idx, idx)
     return ("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d \n"
             "WARNING: further warnings will not be printed! "
             % (last[L.L_OOR_H], last[L.L_OOR_K], last[L.L_OOR_L], last[L.L_OOR_H0], last[L.L_OOR_K0],
                last[L.L_OOR_L0]))
 
 
-def _printout(sim, result, idx):
-    s, plan = sim.settings, sim.plan
+def _printout(s, plan, idx, unrot_idx, interp_cut, out):
     fpixel, spixel = idx % s.fpixels, idx // s.fpixels
-    _, _, last = render_pixel(plan, result, idx)
+    value, _, last = render_pixel(plan, idx, unrot_idx, interp_cut)
     pos = (0.0, last[L.L_POS1], last[L.L_POS2], last[L.L_POS3])
     twotheta = math.atan2(math.sqrt(pos[2] * pos[2] + pos[3] * pos[3]), pos[1])
     test = math.sin(twotheta / 2.0) / (s.lambda0 * 1e10)
-    out = sim.out
     out("%4d %4d : stol = %g or %g\n" % (fpixel, spixel, last[L.L_STOL], test))
     out("at %g %g %g\n" % (pos[1], pos[2], pos[3]))
     out("hkl= %f %f %f  hkl0= %d %d %d\n" % (last[L.L_H], last[L.L_K], last[L.L_L], last[L.L_H0], last[L.L_K0],
@@ -212,9 +251,9 @@ def _printout(sim, result, idx):
     out("polar   %15.10g\n" % last[L.L_POLAR])
     out("omega   %15.10g\n" % last[L.L_OMEGA])
     out("capfrac %15.10g\n" % last[L.L_CAPTURE])
-    out("pixel   %15.10g\n" % result.image[idx])
+    out("pixel   %15.10g\n" % np.float32(value))
     out("real-space cell vectors (Angstrom):\n")
     out("     %-10s  %-10s  %-10s\n" % ("a", "b", "c"))
-    a, b, c = plan.lattice[int(last[L.L_LAT_CARRY]), int(last[L.L_LAT_PHI]), int(last[L.L_LAT_MOS])]
+    a, b, c = plan.cells[int(last[L.L_LAT_CARRY]), int(last[L.L_LAT_PHI]), int(last[L.L_LAT_MOS])]
     for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
         out("%s: %11.8f %11.8f %11.8f\n" % (axis, a[i] * 1e10, b[i] * 1e10, c[i] * 1e10))

@@ -21,7 +21,8 @@ from nbnumba.interpret import interpret
 from nbnumba.kernels import dispatch
 from nbnumba.outputs import statistics, write_outputs
 from nbnumba.plan import build_plan
-from nbnumba.trace import trace_pixel
+from nbnumba.timings import PhaseClock
+from nbnumba.trace import config_line
 
 AVOGADRO = 6.02214179e23
 
@@ -51,6 +52,7 @@ class Simulation:
         self.argv = [str(a) for a in argv]
         self.out = out if out is not None else (lambda text: None)
         self.warn = Warner(warn)
+        self.clock = PhaseClock()
         self.settings = None
         self.image = None
 
@@ -138,21 +140,31 @@ class Simulation:
 
     # ---- render and outputs ----
     def run(self, write_files=False):
-        """Set up, render and finish; returns the float image as (spixels, fpixels) float32."""
-        s = self.setup() if self.settings is None else self.settings
+        """Set up, render and finish; returns the float image as (spixels, fpixels) float32.
+        self.clock holds how long each phase took (-timings)."""
+        clock = self.clock
+        with clock.phase("set-up"):
+            s = self.setup() if self.settings is None else self.settings
         target, device, precision = dispatch.select_target(s.device, s.precision, self.warn)
         self.warn.sink("nbnumba: rendering on %s in %s precision" % (device, precision))
-        result = dispatch.render(self.plan, target)
-        self.result = result
+        with clock.phase("kernel load"):
+            run = dispatch.prepare(self.plan, target)
         self.rendered = self._rendered_mask(s)
+        trace_idx = None
         if s.trace_fpixel >= 0 and s.trace_spixel >= 0:
-            trace_pixel(self, s.trace_spixel, s.trace_fpixel)
-        report.progress_and_printout(self, result)
-        self.out("\n")
-        self.out("solid angle subtended by detector = %g steradian ( %g%% sphere)\n"
-                 % (result.omega_sum / s.steps, 100 * result.omega_sum / s.steps / 4 / math.pi))
-        statistics(s, result.image, self.rendered)
-        write_outputs(s, result.image, self.out, write_files)
+            self.out(config_line(s.trace_spixel, s.trace_fpixel) + "\n")
+            idx = s.trace_spixel * s.fpixels + s.trace_fpixel
+            if s.trace_fpixel < s.fpixels and s.trace_spixel < s.spixels and self.rendered[idx]:
+                trace_idx = idx
+        with clock.phase("render"):
+            result = dispatch.render(run, report.LiveReport(s, self.plan, run.box, self.out, trace_idx))
+        self.result = result
+        with clock.phase("outputs"):
+            self.out("\n")
+            self.out("solid angle subtended by detector = %g steradian ( %g%% sphere)\n"
+                     % (result.omega_sum / s.steps, 100 * result.omega_sum / s.steps / 4 / math.pi))
+            statistics(s, result.image, self.rendered)
+            write_outputs(s, result.image, self.out, write_files)
         self.image = result.image.reshape(s.spixels, s.fpixels)
         return self.image
 

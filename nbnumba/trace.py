@@ -60,17 +60,17 @@ def _event_lines(s, row):
     return []
 
 
-def trace_lines(sim, spixel, fpixel):
-    """The TRACE_PY lines of pixel (spixel, fpixel), or [] when the C would not render it."""
-    s, plan, result = sim.settings, sim.plan, sim.result
-    if not (0 <= fpixel < s.fpixels and 0 <= spixel < s.spixels):
-        return []
-    idx = spixel * s.fpixels + fpixel
-    if not sim.rendered[idx]:
-        return []
+def config_line(spixel, fpixel):
+    """The instrumented C's line before its render loop."""
+    return "%s_CONFIG: tracing pixel (spixel=%d, fpixel=%d)" % (PREFIX, spixel, fpixel)
+
+
+def pixel_trace(s, plan, idx, unrot_idx, interp_cut):
+    """The TRACE_PY lines of rendered pixel idx (printed where the C prints them: while it
+    renders that pixel), from its entry state in the run."""
     rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (5 + s.phisteps)
     tr = np.zeros((rows, L.TR_WIDTH))
-    test, _, last = render_pixel(plan, result, idx, tr)
+    test, _, last = render_pixel(plan, idx, unrot_idx, interp_cut, tr)
     lines = []
     for row in tr[1:1 + int(tr[0, 0])]:
         lines.extend(_event_lines(s, row))
@@ -89,12 +89,6 @@ def trace_lines(sim, spixel, fpixel):
         pixel_line("cos_2theta", last[L.L_INC1] * last[L.L_DIF1] + last[L.L_INC2] * last[L.L_DIF2]
                    + last[L.L_INC3] * last[L.L_DIF3]),
         pixel_line("I_pixel_final", test),
-        pixel_line("floatimage_accumulated", result.image[idx]),
+        pixel_line("floatimage_accumulated", np.float32(test)),
     ]
     return lines
-
-
-def trace_pixel(sim, spixel, fpixel):
-    sim.out("%s_CONFIG: tracing pixel (spixel=%d, fpixel=%d)\n" % (PREFIX, spixel, fpixel))
-    for line in trace_lines(sim, spixel, fpixel):
-        sim.out(line + "\n")

@@ -1,54 +1,123 @@
-"""The CPU render kernel: physics.render_pixels over the detector rows, in parallel."""
+"""The CPU render target: physics.render_pixels over ranges of the ROI box, in parallel.
+
+The ROI box is the rectangle of pixels the C's loop visits (columns x0..x0+width-1 of rows
+row0...); box pixel t is (row0 + t // width, x0 + t % width), so box order is raster order.
+dispatch.render hands the target ranges [t_lo, t_hi) of box pixels in order (see there).
+One parallel task per pixel, scheduled in small blocks, so any range keeps every thread busy.
+"""
+import numba
 import numpy as np
 from numba import njit, prange
 
 from nbnumba.kernels.cache import physics_keyed
-from nbnumba.kernels.layout import (IP_FPIXELS, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN, IP_SPIXELS,
-                                    L_I, N_LAST)
+from nbnumba.kernels.layout import IP_FPIXELS, L_CAPTURE, L_I, L_OMEGA, L_POLAR, N_LAST, PIX_EXECUTED, PIX_OOR
 from nbnumba.kernels.physics import pixel_value, render_pixels
+
+NONE = np.iinfo(np.int64).max     # "no such pixel" in the first-pixel results
+BLOCK = 16                        # pixels a thread takes at a time (numba's parallel chunk size)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 @physics_keyed
-def _render_range(fp, ip, vec, src, lattice, Fhkl, mask, first_idx, last_idx, unrot_idx, interp_cut,
-                  image, flags, omega_rows):
-    fpixels = ip[IP_FPIXELS]
-    f_first = max(ip[IP_ROI_XMIN], 0)
-    f_last = min(fpixels, ip[IP_ROI_XMAX] + 1)
-    for spixel in prange(ip[IP_SPIXELS]):
-        if spixel < ip[IP_ROI_YMIN] or spixel > ip[IP_ROI_YMAX]:
-            continue
-        if (spixel + 1) * fpixels <= first_idx or spixel * fpixels > last_idx:
-            continue
-        last = np.zeros(N_LAST)
-        omega_rows[spixel] += render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, interp_cut,
-                                            fp, ip, vec, src, lattice, Fhkl, mask, image, flags, 0, last, None)
+def _render_box(fp, ip, vec, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_lo, t_hi, unrot_idx,
+                interp_cut, image, flags, omega):
+    """Box pixels t_lo..t_hi-1 into the full-size image and flags; omega[t - t_lo] gets the
+    pixel's solid-angle sum (0 for a masked pixel)."""
+    for t in prange(t_lo, t_hi):
+        spixel = row0 + t // width
+        fpixel = x0 + t % width
+        omega[t - t_lo] = render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src,
+                                        lattice, Fhkl, tricubic, mask, image, flags, 0, None, None)
+
+
+@njit(cache=True, error_model="numpy")
+def _account(flags, omega, fpixels, x0, width, row0, t_lo, t_hi, omega_rows, count_omega):
+    """In raster order over box pixels t_lo..t_hi-1: the first executed and the first
+    out-of-range pixel (raster indices, NONE if none), and, if count_omega, each pixel's solid
+    angle added to its row's running sum (left to right, as the C adds them)."""
+    first_exec = NONE
+    first_oor = NONE
+    for t in range(t_lo, t_hi):
+        spixel = row0 + t // width
+        idx = spixel * fpixels + x0 + t % width
+        f = flags[idx]
+        if f & PIX_EXECUTED and first_exec == NONE:
+            first_exec = idx
+        if f & PIX_OOR and first_oor == NONE:
+            first_oor = idx
+        if count_omega:
+            omega_rows[spixel] += omega[t - t_lo]
+    return first_exec, first_oor
 
 
 @njit(cache=True, error_model="numpy")
 @physics_keyed
-def render_one(fpixel, spixel, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tr):
-    """One pixel, serially, from the entry state the serial C gives it: returns its value and
-    the loop's last state (for -printout, the interpolation warning and -trace_pixel, which
-    passes a trace buffer as tr)."""
+def _render_one(fpixel, spixel, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic, tr):
     idx = spixel * ip[IP_FPIXELS] + fpixel
     image = np.zeros(1, dtype=np.float32)
     flags = np.zeros(1, dtype=np.uint8)
     last = np.zeros(N_LAST)
-    render_pixels(spixel, fpixel, fpixel + 1, idx, idx, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl,
+    render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic,
                   np.zeros(0, dtype=np.uint16), image, flags, idx, last, tr)
-    return pixel_value(last[L_I], last, fp, ip), flags[0], last
+    value = pixel_value(last[L_I], last[L_CAPTURE], last[L_POLAR], last[L_OMEGA], fp, ip)
+    return value, flags[0], last
 
 
-def render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows):
-    """Target interface (see dispatch.render): render the ROI pixels with raster index in
-    [first_idx, last_idx] into image (float32); unrot_idx and interp_cut give each pixel the
-    serial C's entry state (physics.render_pixels)."""
-    _render_range(plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, plan.mask,
-                  first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows)
+class CpuRender:
+    """One render of a plan on the CPU (dispatch.render drives it): the image and flags are
+    full-size host arrays the kernel writes in place; omega_rows the per-row solid angles."""
+
+    name = "cpu"
+    precision = "double"
+    max_chunk = NONE
+
+    def __init__(self, plan, box):
+        self.plan = plan
+        self.box = box
+        self.image = np.zeros(plan.fpixels * plan.spixels, dtype=np.float32)
+        self.flags = np.zeros(plan.fpixels * plan.spixels, dtype=np.uint8)
+        self.omega_rows = np.zeros(plan.spixels)
+        self.omega = np.zeros(0)
+
+    def _args(self):
+        p = self.plan
+        return p.fp, p.ip, p.vec, p.src, p.lattice, p.Fhkl, p.tricubic, p.mask
+
+    def load(self):
+        """Compile the kernels, or load them from Numba's cache (the "kernel load" phase)."""
+        zero = np.int64(0)
+        _render_box.compile(tuple(numba.typeof(a) for a in self._args() + (
+            zero, zero, zero, zero, zero, zero, zero, self.image, self.flags, self.omega)))
+        _account.compile(tuple(numba.typeof(a) for a in (
+            self.flags, self.omega, zero, zero, zero, zero, zero, zero, self.omega_rows, False)))
+
+    def render(self, t_lo, t_hi, unrot_idx, interp_cut, count_omega=True):
+        """Render box pixels [t_lo, t_hi); return (first executed, first out-of-range) pixel."""
+        if self.omega.size < t_hi - t_lo:
+            self.omega = np.zeros(t_hi - t_lo)
+        b = self.box
+        old = numba.set_parallel_chunksize(BLOCK)
+        try:
+            _render_box(*self._args(), b.x0, b.width, b.y0, t_lo, t_hi, unrot_idx, interp_cut,
+                        self.image, self.flags, self.omega)
+        finally:
+            numba.set_parallel_chunksize(old)
+        first_exec, first_oor = _account(self.flags, self.omega, self.plan.fpixels, b.x0, b.width, b.y0, t_lo, t_hi,
+                                         self.omega_rows, count_omega)
+        return int(first_exec), int(first_oor)
+
+    def flags_of(self, t_lo, t_hi):
+        """The PIX_* flags of box pixels [t_lo, t_hi) as the last render left them."""
+        return self.flags[self.box.raster(np.arange(t_lo, t_hi))]
+
+    def finish(self):
+        """(float32 image (pixels,), per-row solid-angle sums)."""
+        return self.image, self.omega_rows
 
 
-def render_pixel(plan, result, idx, tr=None):
-    """Render pixel idx alone as it is in the serial C's run described by result."""
-    return render_one(idx % plan.fpixels, idx // plan.fpixels, result.unrot_idx, result.interp_cut,
-                      plan.fp, plan.ip, plan.vec, plan.src, plan.lattice, plan.Fhkl, tr)
+def render_pixel(plan, idx, unrot_idx, interp_cut, tr=None):
+    """Pixel idx alone, serially, from the given entry state: (value, flags, last), the
+    loop's last values (layout.L_*) for -printout, the interpolation warning and -trace_pixel
+    (which passes a trace buffer as tr)."""
+    return _render_one(idx % plan.fpixels, idx // plan.fpixels, unrot_idx, interp_cut, plan.fp, plan.ip, plan.vec,
+                       plan.src, plan.lattice, plan.Fhkl, plan.tricubic, tr)

@@ -1,57 +1,63 @@
-"""The CUDA render kernel: physics.render_pixels for one pixel per GPU thread.
+"""The CUDA render target: physics.render_pixels for one pixel per GPU thread.
 
-Same target interface as cpu.py (`render_range`, see dispatch.render); `SINGLE` is the
-target for -precision single.  The kernels call the very functions of physics.py that the
-CPU kernel calls; nothing of the physics is copied here.
+Same interface as cpu.CpuRender (dispatch.render drives it over ranges of the ROI box);
+`CudaRender32` is the target for -precision single.  The kernels call the very functions of
+physics.py that the CPU kernel calls; nothing of the physics is copied here.
 
-Device memory, per plan and precision: fp, ip, vec, src, lattice, Fhkl and the mask are
-uploaded once and kept on the plan (`plan._nbnumba_cuda`), so dispatch.render's up to three
-render_range calls upload nothing again.  A call renders the ROI box (columns ROI_XMIN..XMAX
-of the rows that hold pixels of [first_idx, last_idx]) in tiles of whole rows: one launch of
-the pixel kernel over the tile (a thread per pixel, THREADS per block), one launch of a row
-kernel that sums each row's solid angles on the device, then one copy back of the tile's
-image, flags and row sums.  A tile is the whole box unless its buffers (BYTES_PER_PIXEL a
-pixel) would not fit in MEMORY_FRACTION of the device's free memory; then it is as many
-rows as do.  NBNUMBA_CUDA_TILE_ROWS=n caps a tile at n rows (for tests).
+What stays on the device: the plan's arrays (uploaded once per plan and precision and kept
+on the plan), and per render a tile of the ROI box (float32 image, uint8 flags, float64
+solid angle per pixel), the per-row solid-angle sums and two int64 "first pixel" slots.  A
+chunk is one launch of the pixel kernel (each thread records its pixel in the first-executed
+and first-out-of-range slots with atomicMin) and one launch of a row kernel that adds the
+chunk's solid angles to each row's running sum, left to right as the CPU does (so omega_sum
+is the CPU's to the bit); 16 bytes come back per chunk.  The image comes back once per tile,
+and the row sums once per render.  A tile is the whole box unless its buffers
+(BYTES_PER_PIXEL a pixel) would not fit in MEMORY_FRACTION of the device's free memory; then
+it is as many rows as do (dispatch never lets a chunk cross a tile).  NBNUMBA_CUDA_TILE_ROWS=n
+caps a tile at n rows (for tests).
 
-Double precision (the default) is the C's arithmetic: float64 plan arrays, float64 `last`,
-float64 literals.  The row sums add the pixels' solid angles left to right from 0.0, as
-the CPU kernel does, so omega_sum is the CPU's to the bit.  NVVM contracts a*b+c into fused
-multiply-adds by default (one rounding where the C rounds twice); _no_fma_contraction turns
-that off for the double kernel, so on a GPU the image differs from the C only where
-libdevice's sin/cos/exp/atan2 differ from the C library's in the last place.  Under the
-CUDA simulator the kernel runs as Python with the C library's math: the CPU's bits exactly.
+Double precision (the default) is the C's arithmetic: float64 plan arrays and float64
+literals.  NVVM contracts a*b+c into fused multiply-adds by default (one rounding where the C
+rounds twice); _no_fma_contraction turns that off for the double kernel, so on a GPU the
+image differs from the C only where libdevice's sin/cos/exp/atan2 differ from the C
+library's in the last place.  Under the CUDA simulator the kernel runs as Python with the C
+library's math: the CPU's bits exactly.
 
 Single precision compiles the same physics a second time (`physics32`, _retyped_physics):
 clones of the functions of physics.py and vectors.py made from their own bytecode, in which
 every float literal, math.pi and float() are float32, fed with float32 copies of fp, vec,
-src, lattice and Fhkl and a float32 `last`.  physics.py writes its int-to-float spots as
-`float(int)` (Fdet, Sdet, Odet, thick_tic, `h - float(h0)`; bit-identical in double), so every
-variable of the render loop types float32; numba promotes int64 op float32 to float64 only
-at the interpolation range test (`h - h_min + 3 > h_range`) and pixel_value's division by
-steps.  Accuracy (float32 clone on the CPU over the 49 golden images): correlation with
-the C >= 0.99999999, max |diff|/max <= 2.6e-4 (tilted_twotheta).
-NVVM may contract the single kernel's multiply-adds; fastmath stays off (no flush to zero,
-IEEE division and sqrt, full-range sinf/cosf: the sincg arguments reach ~1e3 radians).
+src, lattice and Fhkl.  physics.py writes its int-to-float spots as `float(int)` (Fdet,
+Sdet, Odet, thick_tic, `h - float(h0)`; bit-identical in double), so every variable of the
+render loop types float32; numba promotes int64 op float32 to float64 only at the
+interpolation range test (`h - h_min + 3 > h_range`) and pixel_value's division by steps.
+Accuracy (float32 clone on the CPU over the 49 golden images): correlation with the C
+>= 0.99999999, max |diff|/max <= 2.6e-4 (tilted_twotheta).  NVVM may contract the single
+kernel's multiply-adds; fastmath stays off (no flush to zero, IEEE division and sqrt,
+full-range sinf/cosf: the sincg arguments reach ~1e3 radians).
 """
 import math
 import os
 import types
 
+import numba
 import numpy as np
-from numba import cuda, float32, float64
+from numba import cuda
 from numba.extending import register_jitable
 
 from nbnumba.kernels import physics, vectors
 from nbnumba.kernels.cache import physics_keyed
-from nbnumba.kernels.layout import IP_FPIXELS, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN, N_LAST
+from nbnumba.kernels.layout import IP_FPIXELS, PIX_EXECUTED, PIX_OOR
+
+NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)
 
 THREADS = 128          # threads per block of the pixel kernel
+# register cap of the pixel kernels: the issue's Nsight measurements of the earlier kernel found
+# 128 fastest (B3 4.05 ms against 4.61 ms uncapped); offline, ptxas then spills nothing in single
+# precision without interpolation (benchmarks/cuda_ptxas.py).  Re-tune on a GPU with this variable.
+MAX_REGISTERS = int(os.environ.get("NBNUMBA_CUDA_MAX_REGISTERS", "128") or 0) or None
 ROW_THREADS = 128      # threads per block of the row-sum kernel
-NOT_RENDERED = 0xFF    # device flags of a pixel the kernel skipped (not in range, or masked)
 MEMORY_FRACTION = 0.8  # share of the free device memory a tile may take
 BYTES_PER_PIXEL = 4 + 1 + 8   # float32 value, uint8 flags, float64 solid angle
-BYTES_PER_ROW = 8             # float64 row sum
 
 
 # ---- physics in float32: the same bytecode with float32 literals ----
@@ -113,52 +119,49 @@ render_pixels64 = physics.render_pixels
 
 # ---- kernels ----
 
-@cuda.jit(cache=True)
-@physics_keyed
-def _render_tile64(fp, ip, vec, src, lattice, Fhkl, mask, x0, width, row0, n,
-                   first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega):
-    """Pixel kernel, float64: thread t renders pixel (row0 + t // width, x0 + t % width) into
-    slot t of the tile's buffers; flags[t] stays NOT_RENDERED if the pixel is not rendered."""
-    t = cuda.grid(1)
-    if t >= n:
-        return
-    spixel = row0 + t // width
-    fpixel = x0 + t % width
-    last = cuda.local.array(N_LAST, float64)
-    flags[t] = NOT_RENDERED
-    omega[t] = render_pixels64(spixel, fpixel, fpixel + 1, first_idx, last_idx, unrot_idx, interp_cut,
-                               fp, ip, vec, src, lattice, Fhkl, mask, image, flags,
-                               spixel * ip[IP_FPIXELS] + fpixel - t, last, None)
+def _pixel_kernel(render_pixels, name):
+    """The pixel kernel `name` over a render_pixels (float64 or float32 physics): thread i renders box
+    pixel t = t_lo + i, (row0 + t // width, x0 + t % width), into slot t - tile_t0 of the tile
+    buffers, and records it in firsts[0] (executed) / firsts[1] (out of range) by atomicMin."""
+    def kernel(fp, ip, vec, src, lattice, Fhkl, tricubic, mask, x0, width, row0, tile_t0, t_lo, n, unrot_idx,
+               interp_cut, image, flags, omega, firsts):
+        i = cuda.grid(1)
+        if i >= n:
+            return
+        t = t_lo + i
+        slot = t - tile_t0
+        spixel = row0 + t // width
+        fpixel = x0 + t % width
+        idx = spixel * ip[IP_FPIXELS] + fpixel
+        image[slot] = 0.0
+        flags[slot] = 0
+        omega[slot] = render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src, lattice,
+                                    Fhkl, tricubic, mask, image, flags, idx - slot, None, None)
+        f = flags[slot]
+        if f & PIX_EXECUTED:
+            cuda.atomic.min(firsts, 0, idx)
+        if f & PIX_OOR:
+            cuda.atomic.min(firsts, 1, idx)
+    kernel.__name__ = kernel.__qualname__ = name
+    options = {} if numba.config.ENABLE_CUDASIM else {"max_registers": MAX_REGISTERS}   # the simulator has none
+    return cuda.jit(cache=True, **options)(physics_keyed(kernel))
+
+
+_render_box64 = _pixel_kernel(render_pixels64, "_render_box64")
+_render_box32 = _pixel_kernel(render_pixels32, "_render_box32")
 
 
 @cuda.jit(cache=True)
-@physics_keyed
-def _render_tile32(fp, ip, vec, src, lattice, Fhkl, mask, x0, width, row0, n,
-                   first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega):
-    """Pixel kernel, float32 physics (physics32, float32 plan arrays, float32 `last`)."""
-    t = cuda.grid(1)
-    if t >= n:
+def _row_sums(omega, width, tile_t0, t_lo, t_hi, row0, rows_acc):
+    """rows_acc[row0 + r] += the solid angles of box row r's pixels in [t_lo, t_hi), left to
+    right from its running value (thread r - t_lo // width per row)."""
+    r = t_lo // width + cuda.grid(1)
+    if r * width >= t_hi:
         return
-    spixel = row0 + t // width
-    fpixel = x0 + t % width
-    last = cuda.local.array(N_LAST, float32)
-    flags[t] = NOT_RENDERED
-    omega[t] = render_pixels32(spixel, fpixel, fpixel + 1, first_idx, last_idx, unrot_idx, interp_cut,
-                               fp, ip, vec, src, lattice, Fhkl, mask, image, flags,
-                               spixel * ip[IP_FPIXELS] + fpixel - t, last, None)
-
-
-@cuda.jit(cache=True)
-def _row_sums(omega, width, rows, out):
-    """out[r] = the tile's row r of solid angles summed left to right from 0.0 (the CPU's order)."""
-    r = cuda.grid(1)
-    if r >= rows:
-        return
-    acc = 0.0
-    base = r * width
-    for j in range(width):
-        acc += omega[base + j]
-    out[r] = acc
+    acc = rows_acc[row0 + r]
+    for t in range(max(t_lo, r * width), min(t_hi, (r + 1) * width)):
+        acc += omega[t - tile_t0]
+    rows_acc[row0 + r] = acc
 
 
 # ---- NVVM: no multiply-add contraction in the double kernel ----
@@ -182,7 +185,7 @@ def _no_fma_contraction():
     def compile_ir(llvmir, **options):
         irs = [llvmir] if isinstance(llvmir, (str, bytes)) else llvmir
         if not options.get("fastmath") and "fma" not in options and any(
-                isinstance(ir, str) and "_render_tile64" in ir for ir in irs):
+                isinstance(ir, str) and "_render_box64" in ir for ir in irs):
             options["fma"] = False
         return orig(llvmir, **options)
 
@@ -206,8 +209,9 @@ def _device_plan(plan, single):
     def up(a, dtype):
         return cuda.to_device(np.ascontiguousarray(a, dtype=dtype))
 
+    F = up(plan.Fhkl, ft)
     arrays = (up(plan.fp, ft), up(plan.ip, np.int64), up(plan.vec, ft), up(plan.src, ft),
-              up(plan.lattice, ft), up(plan.Fhkl, ft), up(plan.mask, np.uint16))
+              up(plan.lattice, ft), F, F if plan.tricubic is not None else None, up(plan.mask, np.uint16))
     cached[single] = arrays
     return arrays
 
@@ -215,8 +219,7 @@ def _device_plan(plan, single):
 def _tile_rows(width, rows):
     """Rows per tile: the whole box if its buffers fit in MEMORY_FRACTION of free memory."""
     free = cuda.current_context().get_memory_info()[0]
-    per_row = width * BYTES_PER_PIXEL + BYTES_PER_ROW
-    fit = rows if not math.isfinite(free) else int(free * MEMORY_FRACTION // per_row)
+    fit = rows if not math.isfinite(free) else int(free * MEMORY_FRACTION // (width * BYTES_PER_PIXEL))
     cap = int(os.environ.get("NBNUMBA_CUDA_TILE_ROWS", "0") or 0)
     if cap > 0:
         fit = min(fit, cap)
@@ -226,54 +229,82 @@ def _tile_rows(width, rows):
     return min(rows, fit)
 
 
-def render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows, precision="double"):
-    """Target interface (see dispatch.render): render a raster range of plan into image."""
-    single = precision == "single"
-    fpixels, spixels = plan.fpixels, plan.spixels
-    ip = plan.ip
-    x0 = max(0, int(ip[IP_ROI_XMIN]))
-    x1 = min(fpixels - 1, int(ip[IP_ROI_XMAX]))
-    y0 = max(0, int(ip[IP_ROI_YMIN]))
-    y1 = min(spixels - 1, int(ip[IP_ROI_YMAX]))
-    # rows that can hold a pixel of [first_idx, last_idx]
-    y0 = max(y0, int(first_idx) // fpixels)
-    y1 = min(y1, int(min(last_idx, fpixels * spixels - 1)) // fpixels)
-    width = x1 - x0 + 1
-    if width <= 0 or y1 < y0:
-        return
-    d_fp, d_ip, d_vec, d_src, d_lat, d_F, d_mask = _device_plan(plan, single)
-    kernel = _render_tile32 if single else _render_tile64
-    rows = y1 - y0 + 1
-    tile = _tile_rows(width, rows)
-    d_image = cuda.device_array(tile * width, dtype=np.float32)
-    d_flags = cuda.device_array(tile * width, dtype=np.uint8)
-    d_omega = cuda.device_array(tile * width, dtype=np.float64)
-    d_rows = cuda.device_array(tile, dtype=np.float64)
-    img2 = image.reshape(spixels, fpixels)
-    flg2 = flags.reshape(spixels, fpixels)
-    for row0 in range(y0, y1 + 1, tile):
-        nrows = min(tile, y1 + 1 - row0)
-        n = nrows * width
-        kernel[(n + THREADS - 1) // THREADS, THREADS](
-            d_fp, d_ip, d_vec, d_src, d_lat, d_F, d_mask, x0, width, row0, n,
-            first_idx, last_idx, unrot_idx, interp_cut, d_image, d_flags, d_omega)
-        _row_sums[(nrows + ROW_THREADS - 1) // ROW_THREADS, ROW_THREADS](d_omega, width, nrows, d_rows)
-        t_image = d_image[:n].copy_to_host().reshape(nrows, width)
-        t_flags = d_flags[:n].copy_to_host().reshape(nrows, width)
-        t_rows = d_rows[:nrows].copy_to_host()
-        done = t_flags != NOT_RENDERED
-        img_view = img2[row0:row0 + nrows, x0:x1 + 1]
-        flg_view = flg2[row0:row0 + nrows, x0:x1 + 1]
-        img_view[done] = t_image[done]
-        flg_view[done] = t_flags[done]
-        omega_rows[row0:row0 + nrows] += t_rows
+class CudaRender:
+    """One render of a plan on the GPU, in double precision (dispatch.render drives it)."""
+
+    name = "cuda"
+    precision = "double"
+    kernel = _render_box64
+
+    def __init__(self, plan, box):
+        self.plan, self.box = plan, box
+        self.arrays = _device_plan(plan, self.precision == "single")
+        self.image = np.zeros(plan.fpixels * plan.spixels, dtype=np.float32)
+        self.tile_rows = _tile_rows(box.width, box.rows) if box.size else 1
+        self.max_chunk = self.tile_rows * max(box.width, 1)
+        n = min(self.max_chunk, max(box.size, 1))
+        self.d_image = cuda.device_array(n, dtype=np.float32)
+        self.d_flags = cuda.device_array(n, dtype=np.uint8)
+        self.d_omega = cuda.device_array(n, dtype=np.float64)
+        self.d_rows = cuda.to_device(np.zeros(plan.spixels))
+        self.d_firsts = cuda.device_array(2, dtype=np.int64)
+        self.none = np.full(2, NONE, dtype=np.int64)
+        self.tile_t0 = 0
+
+    def load(self):
+        """Compile the kernel or load it from Numba's cache (the "kernel load" phase)."""
+        compile_for = getattr(self.kernel, "compile", None)    # absent under the simulator
+        if compile_for is not None:
+            zero = np.int64(0)
+            compile_for(tuple(numba.typeof(a) for a in self.arrays + (zero,) * 8 + (
+                self.d_image, self.d_flags, self.d_omega, self.d_firsts)))
+
+    def _flush(self):
+        """Copy the current tile's image into the host image."""
+        box = self.box
+        t_end = min(self.tile_t0 + self.max_chunk, box.size)
+        if t_end <= self.tile_t0:
+            return
+        row_a, row_b = self.tile_t0 // box.width, t_end // box.width
+        if box.width == self.plan.fpixels:
+            lo = (box.y0 + row_a) * box.fpixels
+            self.d_image[:t_end - self.tile_t0].copy_to_host(self.image[lo:lo + t_end - self.tile_t0])
+        else:
+            tile = self.d_image[:t_end - self.tile_t0].copy_to_host().reshape(row_b - row_a, box.width)
+            img = self.image.reshape(self.plan.spixels, self.plan.fpixels)
+            img[box.y0 + row_a:box.y0 + row_b, box.x0:box.x0 + box.width] = tile
+
+    def render(self, t_lo, t_hi, unrot_idx, interp_cut, count_omega=True):
+        """Render box pixels [t_lo, t_hi) (never across a tile); return (first executed, first
+        out-of-range) pixel from the device's atomics."""
+        if t_lo >= self.tile_t0 + self.max_chunk:
+            self._flush()
+            self.tile_t0 = t_lo - t_lo % self.max_chunk
+        box = self.box
+        n = t_hi - t_lo
+        self.d_firsts.copy_to_device(self.none)
+        self.kernel[(n + THREADS - 1) // THREADS, THREADS](
+            *self.arrays, box.x0, box.width, box.y0, self.tile_t0, t_lo, n, unrot_idx, interp_cut,
+            self.d_image, self.d_flags, self.d_omega, self.d_firsts)
+        if count_omega:
+            rows = (t_hi - 1) // box.width - t_lo // box.width + 1
+            _row_sums[(rows + ROW_THREADS - 1) // ROW_THREADS, ROW_THREADS](
+                self.d_omega, box.width, self.tile_t0, t_lo, t_hi, box.y0, self.d_rows)
+        first_exec, first_oor = self.d_firsts.copy_to_host()
+        return int(first_exec), int(first_oor)
+
+    def flags_of(self, t_lo, t_hi):
+        """The PIX_* flags of box pixels [t_lo, t_hi) of the current tile."""
+        return self.d_flags[t_lo - self.tile_t0:t_hi - self.tile_t0].copy_to_host()
+
+    def finish(self):
+        """(float32 image (pixels,), per-row solid-angle sums)."""
+        self._flush()
+        return self.image, self.d_rows.copy_to_host()
 
 
-class _Single:
-    """The target for -precision single (dispatch.select_target)."""
-    @staticmethod
-    def render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows):
-        render_range(plan, first_idx, last_idx, unrot_idx, interp_cut, image, flags, omega_rows, "single")
+class CudaRender32(CudaRender):
+    """-precision single: float32 physics and plan arrays."""
 
-
-SINGLE = _Single()
+    precision = "single"
+    kernel = _render_box32

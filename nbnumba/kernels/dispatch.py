@@ -1,26 +1,42 @@
-"""Choose the render target and reproduce the serial C's carried state around parallel kernels.
+"""Choose the render target, and render a plan in chunks while replaying the state the serial
+C carries from pixel to pixel.
 
-Both targets render every pixel independently from an entry state.  The serial C carries
-two things from pixel to pixel (see docs/quirks.md); this module restores them exactly:
+A target renders every pixel independently from an entry state.  The serial C carries two
+things between pixels (docs/quirks.md); `render` restores them exactly, at any thread count:
 - phi carryover: the first pixel whose phi sweep runs starts from the unrotated lattice,
-  every later pixel from the lattice the sweep leaves (kernel argument unrot_idx);
+  every later pixel from the lattice the sweep leaves (the kernels' unrot_idx);
 - interpolation switch-off: after the first out-of-range tricubic neighbourhood the C
-  interpolates no more; pixels after that one are rendered again with it off.
+  interpolates no more (the kernels' interp_cut).
+The ROI box is rendered in chunks, in raster order.  Each chunk reports its first executed
+and first out-of-range pixel, computed where the render ran (no per-pixel data comes back):
+the chunk that holds the first executed pixel re-renders that pixel alone if the guess
+(the first active pixel) was wrong, the chunk that holds the first out-of-range pixel
+re-renders the pixels after it, and later chunks start from the corrected state.  Between
+chunks the caller prints progress and a signal can stop the run (interrupt.py): chunks are
+sized from the measured speed to take about CHUNK_SECONDS.
 """
 import os
+import time
 
 import numpy as np
 
 from nbnumba.errors import NBError
-from nbnumba.kernels.layout import (IP_INTERPOLATE, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN, PIX_EXECUTED,
+from nbnumba.kernels.layout import (IP_INTERPOLATE, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN,
                                     PIX_OOR)
 
-NO_LIMIT = np.iinfo(np.int64).max
+NO_LIMIT = np.iinfo(np.int64).max     # interp_cut when interpolation never switches off; "no pixel"
+CHUNK_SECONDS = 0.15                  # aim of a chunk's duration
+FIRST_CHUNK = 4096                    # pixels in the first chunk (its time calibrates the next)
+GROWTH = 8                            # a chunk is at most this many times the previous one
 
 
 def cuda_available():
+    """A usable CUDA GPU (or the simulator), without importing numba.cuda where no NVIDIA
+    driver is installed (that import alone costs 0.1-0.8 s)."""
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         return True
+    if not any(os.path.exists(p) for p in ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/dxg")):
+        return False
     try:
         from numba import cuda
         return cuda.is_available()
@@ -29,7 +45,8 @@ def cuda_available():
 
 
 def select_target(device, precision, warn):
-    """Return (target module, device, precision) for -device auto|cpu|cuda and -precision.
+    """Return (target, device, precision) for -device auto|cpu|cuda and -precision; a target
+    is a class whose instances render one plan (cpu.CpuRender, cuda.CudaRender).
 
     -precision single needs a GPU: with -device auto and none present, warn(text) and render
     in double (portable scripts keep working); with an explicit -device cpu it is an error."""
@@ -42,54 +59,118 @@ def select_target(device, precision, warn):
         if not cuda_available():
             raise NBError("ERROR: -device cuda: no CUDA GPU is available (numba.cuda.is_available() is False)", 2)
         from nbnumba.kernels import cuda as target
-        return (target.SINGLE if precision == "single" else target), "cuda", precision
+        return (target.CudaRender32 if precision == "single" else target.CudaRender), "cuda", precision
     if precision == "single":
         raise NBError("ERROR: -precision single is a GPU option; the CPU kernel computes in double, as the C", 2)
-    from nbnumba.kernels import cpu as target
-    return target, "cpu", "double"
+    from nbnumba.kernels.cpu import CpuRender
+    return CpuRender, "cpu", "double"
 
 
-def first_active_pixel(plan):
-    """Raster index of the first ROI pixel not masked off, or -1."""
-    ip = plan.ip
-    x0, x1 = max(int(ip[IP_ROI_XMIN]), 0), min(int(ip[IP_ROI_XMAX]), plan.fpixels - 1)
-    y0, y1 = max(int(ip[IP_ROI_YMIN]), 0), min(int(ip[IP_ROI_YMAX]), plan.spixels - 1)
-    if x0 > x1 or y0 > y1:
+class RoiBox:
+    """The rectangle of pixels the C's loop renders (the ROI, clamped to the detector).  Box
+    pixel t is (y0 + t // width, x0 + t % width): box order is raster order."""
+
+    def __init__(self, plan):
+        ip = plan.ip
+        self.fpixels = plan.fpixels
+        self.x0 = max(int(ip[IP_ROI_XMIN]), 0)
+        self.y0 = max(int(ip[IP_ROI_YMIN]), 0)
+        x1 = min(int(ip[IP_ROI_XMAX]), plan.fpixels - 1)
+        y1 = min(int(ip[IP_ROI_YMAX]), plan.spixels - 1)
+        self.width = max(x1 - self.x0 + 1, 0)
+        self.rows = max(y1 - self.y0 + 1, 0) if self.width else 0
+        self.size = self.width * self.rows
+
+    def raster(self, t):
+        """Raster index of box pixel t (an int or an array)."""
+        return (self.y0 + t // self.width) * self.fpixels + self.x0 + t % self.width
+
+    def index(self, idx):
+        """Box index of the pixel with raster index idx (inside the box)."""
+        spixel, fpixel = divmod(idx, self.fpixels)
+        return (spixel - self.y0) * self.width + fpixel - self.x0
+
+
+def first_active_pixel(plan, box):
+    """Raster index of the first box pixel not masked off, or -1."""
+    if not box.size:
         return -1
     if not plan.mask.size:
-        return y0 * plan.fpixels + x0
-    box = plan.mask.reshape(plan.spixels, plan.fpixels)[y0:y1 + 1, x0:x1 + 1]
-    hits = np.flatnonzero(box)
-    if not hits.size:
-        return -1
-    row, col = divmod(int(hits[0]), x1 - x0 + 1)
-    return (y0 + row) * plan.fpixels + x0 + col
+        return box.raster(0)
+    rows = plan.mask.reshape(plan.spixels, plan.fpixels)[box.y0:box.y0 + box.rows, box.x0:box.x0 + box.width]
+    hits = np.flatnonzero(rows)
+    return int(box.raster(int(hits[0]))) if hits.size else -1
+
+
+def chunks(total, tile=NO_LIMIT):
+    """Ranges (t_lo, t_hi) of box pixels covering [0, total) in order, each sized from the
+    speed of the previous ones to take about CHUNK_SECONDS, never crossing a multiple of
+    `tile` (a target's buffer size).  NBNUMBA_CHUNK_PIXELS=n fixes the size (for tests)."""
+    fixed = int(os.environ.get("NBNUMBA_CHUNK_PIXELS", "0") or 0)
+    size = fixed if fixed > 0 else FIRST_CHUNK
+    t = 0
+    while t < total:
+        hi = min(total, t + size, (t // tile + 1) * tile)
+        start = time.perf_counter()
+        yield t, hi
+        elapsed = time.perf_counter() - start
+        if not fixed:
+            rate = (hi - t) / max(elapsed, 1e-6)
+            size = int(min(max(rate * CHUNK_SECONDS, 1), size * GROWTH))
+        t = hi
 
 
 class RenderResult:
-    def __init__(self, image, flags, omega_sum, unrot_idx, interp_cut):
+    def __init__(self, image, omega_sum, unrot_idx, interp_cut, render):
         self.image = image            # float32 (pixels,)
-        self.flags = flags            # uint8 (pixels,), layout.PIX_*
         self.omega_sum = omega_sum    # the C's omega_sum
         self.unrot_idx = unrot_idx    # the pixels' entry state (physics.render_pixels),
         self.interp_cut = interp_cut  # to render one of them again
+        self.render = render          # the target's render object (device, precision, ...)
 
-def render(plan, target):
-    pixels = plan.fpixels * plan.spixels
-    image = np.zeros(pixels, dtype=np.float32)
-    flags = np.zeros(pixels, dtype=np.uint8)
-    omega_rows = np.zeros(plan.spixels)
-    scratch_rows = np.zeros(plan.spixels)
-    unrot = first_active_pixel(plan)
-    target.render_range(plan, 0, NO_LIMIT, unrot, NO_LIMIT, image, flags, omega_rows)
 
-    executed = np.flatnonzero(flags & PIX_EXECUTED)
-    if executed.size and executed[0] != unrot:
-        unrot = int(executed[0])
-        target.render_range(plan, unrot, unrot, unrot, NO_LIMIT, image, flags, scratch_rows)
-    interp_cut = NO_LIMIT
-    oor = np.flatnonzero(flags & PIX_OOR)
-    if plan.ip[IP_INTERPOLATE] and oor.size:
-        interp_cut = int(oor[0])
-        target.render_range(plan, interp_cut + 1, NO_LIMIT, unrot, interp_cut, image, flags, scratch_rows)
-    return RenderResult(image, flags, float(omega_rows.sum()), unrot, interp_cut)
+def prepare(plan, target):
+    """The target's render of `plan` (target from select_target), its kernels compiled or
+    loaded from Numba's cache: pass it to `render`."""
+    run = target(plan, RoiBox(plan))
+    run.load()
+    return run
+
+
+def render(run, progress=None):
+    """Render `run.plan` as the serial C would (run from `prepare`).
+
+    progress(t_done, unrot_idx, interp_cut), if given, is called after each chunk with the
+    number of box pixels done and the entry state so far (interp_cut NO_LIMIT while
+    interpolation has not switched off)."""
+    plan, box = run.plan, run.box
+    unrot = first_active_pixel(plan, box)   # right unless that pixel's sweep never runs (dmin)
+    executed_seen = False
+    cut = NO_LIMIT
+    interpolating = bool(plan.ip[IP_INTERPOLATE])
+    for t_lo, t_hi in chunks(box.size, run.max_chunk):
+        first_exec, first_oor = run.render(t_lo, t_hi, unrot, cut)
+        if not executed_seen and first_exec != NO_LIMIT:
+            executed_seen = True
+            if first_exec != unrot:
+                # pixels before it ran no sweep: only its own entry state was wrong
+                unrot = first_exec
+                te = box.index(unrot)
+                _, oor_e = run.render(te, te + 1, unrot, cut, count_omega=False)
+                if oor_e != NO_LIMIT:
+                    first_oor = unrot
+                elif first_oor == unrot:
+                    hits = np.flatnonzero(run.flags_of(te + 1, t_hi) & PIX_OOR)
+                    first_oor = int(box.raster(te + 1 + int(hits[0]))) if hits.size else NO_LIMIT
+        if interpolating and cut == NO_LIMIT and first_oor != NO_LIMIT:
+            cut = first_oor
+            tc = box.index(cut)
+            if tc + 1 < t_hi:
+                run.render(tc + 1, t_hi, unrot, cut, count_omega=False)
+        if progress is not None:
+            progress(t_hi, unrot, cut)
+    image, omega_rows = run.finish()
+    omega_sum = 0.0
+    for row_sum in omega_rows.tolist():     # rows in order, each summed left to right
+        omega_sum += row_sum
+    return RenderResult(image, omega_sum, unrot, cut, run)

@@ -112,7 +112,65 @@ def polin3(Fhkl, h_first, k_first, l_first, h_min, k_min, l_min, x1, x2, x3):
                   _polin2(Fhkl, hb + 3, kb, lb, k_first, l_first, x2, x3), x1)
 
 
-# ---- one pixel of the render loop (main(), lines ~2640-3040) ----
+# ---- pieces of one subpath (main(), lines ~2700-2990) ----
+
+@register_jitable
+def lattice_factor(xtal_shape, h, k, l, h0, k0, l0, Na, Nb, Nc, fudge, vec):
+    """F_latt of one subpath for the C's four crystal shapes (SQUARE: the product of three
+    sincg; ROUND, GAUSS, TOPHAT: from the distance to the nearest reciprocal-lattice point).
+    Returns (F_latt, F_latt_a, F_latt_b, F_latt_c); the per-axis factors are 1 except for
+    SQUARE (the trace prints them)."""
+    F_latt = 1.0
+    F_latt_a = 1.0
+    F_latt_b = 1.0
+    F_latt_c = 1.0
+    rad_star_sqr = 0.0
+    if xtal_shape == SHAPE_SQUARE:
+        if Na > 1:
+            F_latt_a = sincg(math.pi * h, Na)
+            F_latt *= F_latt_a
+        if Nb > 1:
+            F_latt_b = sincg(math.pi * k, Nb)
+            F_latt *= F_latt_b
+        if Nc > 1:
+            F_latt_c = sincg(math.pi * l, Nc)
+            F_latt *= F_latt_c
+    else:
+        dh = h - float(h0)
+        dk = k - float(k0)
+        dl = l - float(l0)
+        dx_star = dh * vec[V_A_STAR, 1] + dk * vec[V_B_STAR, 1] + dl * vec[V_C_STAR, 1]
+        dy_star = dh * vec[V_A_STAR, 2] + dk * vec[V_B_STAR, 2] + dl * vec[V_C_STAR, 2]
+        dz_star = dh * vec[V_A_STAR, 3] + dk * vec[V_B_STAR, 3] + dl * vec[V_C_STAR, 3]
+        rad_star_sqr = (dx_star * dx_star + dy_star * dy_star + dz_star * dz_star) * Na * Na * Nb * Nb * Nc * Nc
+    if xtal_shape == SHAPE_ROUND:
+        hrad_sqr = ((h - float(h0)) * (h - float(h0)) * Na * Na + (k - float(k0)) * (k - float(k0)) * Nb * Nb
+                    + (l - float(l0)) * (l - float(l0)) * Nc * Nc)
+        F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * fudge))
+    if xtal_shape == SHAPE_GAUSS:
+        F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * fudge))
+    if xtal_shape == SHAPE_TOPHAT:
+        F_latt = Na * Nb * Nc * (1.0 if rad_star_sqr * fudge < 0.3969 else 0.0)
+    return F_latt, F_latt_a, F_latt_b, F_latt_c
+
+
+@register_jitable
+def sincg_is_finite(x, N):
+    """Whether sincg(x, N), as lattice_factor calls it, is finite: N <= 1 is not evaluated (1.0),
+    x == 0 gives N, otherwise sin(x*N)/sin(x) is finite exactly when x*N is (a non-zero double
+    is never a multiple of pi, so sin(x) != 0)."""
+    if not N > 1:
+        return True
+    return math.isfinite(x * N)
+
+
+@register_jitable
+def nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min, l_max, default_F):
+    """F_cell without interpolation: Fhkl at the nearest indices, default_F outside the grid."""
+    if hkls and h0 <= h_max and h0 >= h_min and k0 <= k_max and k0 >= k_min and l0 <= l_max and l0 >= l_min:
+        return Fhkl[h0 - h_min, k0 - k_min, l0 - l_min]
+    return default_F
+
 
 @register_jitable
 def _trace_row(tr, code):
@@ -126,26 +184,33 @@ def _trace_row(tr, code):
     return row
 
 
+# ---- one pixel of the render loop (main(), lines ~2640-3040) ----
+
 @register_jitable
-def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, interp_cut, fp, ip, vec, src, lattice,
-                  Fhkl, mask, image, flags_out, out_base, last, tr):
+def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic, mask,
+                  image, flags_out, out_base, last, tr):
     """Render pixels f_first..f_last-1 of row spixel exactly as the serial C does.
 
-    Only ROI pixels with raster index in [first_idx, last_idx] and a non-zero mask (if any)
-    are rendered; pixel idx goes to image[idx - out_base] (float32) and flags_out[idx - out_base].
+    Pixels the mask (if any) flags 0 are skipped (the caller keeps to the ROI); pixel idx
+    goes to image[idx - out_base] (float32) and its PIX_* flags to flags_out[idx - out_base].
     Each pixel starts from the entry state the serial C gives it:
     start_rotated (idx > unrot_idx): the phi carryover.  The C rotates ap,bp,cp only at phi steps != 0, so a
         pixel starts from the lattice the previous pixel's sweep left: the rotation by the
         sweep's last non-zero phi once any sweep has run, else a0,b0,c0.
-    lattice: the rotated cell a,b,c of every (carry state, phi step, mosaic domain), made by
-        lattice_table() with the C's own rotate_axis/rotate_umat: invariant across pixels,
-        so the kernels look it up instead of rotating per subpath (same bits).
+    lattice: flat float64 table of the rotated cell a,b,c (x,y,z each) of every (carry state,
+        phi step, mosaic domain), lattice_table(...).ravel(): invariant across pixels, so the
+        kernels look it up instead of rotating per subpath (the C's own operations, same bits).
     interpolate (on while idx <= interp_cut): the C's shared flag.  Its first out-of-range
         neighbourhood switches it off for the rest of the run; that is reported in the
         pixel's flags (PIX_OOR) and last[L_OOR_*] so the caller can re-render later pixels.
-    last: float64 out (L_* slots: the C's loop variables as the last pixel leaves them, for
-        -printout and the trace's scaling block).  tr: None in the render kernels (the trace
-        branches are pruned at compile time), or a trace buffer (layout.TR_*).
+    tricubic: Fhkl when the run interpolates, else None: the kernels are then compiled
+        without the tricubic code (fewer registers on a GPU).
+    last: None in the render kernels, or a float64 array that receives the C's loop
+        variables as the pixel leaves them (L_* slots: -printout, the trace's scaling block,
+        the interpolation warning).  tr: None, or a trace buffer (layout.TR_*).  With both
+        None (the render kernels; numba prunes the branches at compile time) a subpath whose
+        F_cell is 0 skips its lattice factor: its term F_cell^2*F_latt^2 is exactly +0.0
+        whenever F_latt is finite (SQUARE shape, no interpolation), the C's value to the bit.
     Returns the sum of omega_pixel over the rendered subpixels (the C's omega_sum).
     """
     fdet1 = vec[V_FDET, 1]
@@ -202,20 +267,18 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
     l_range = ip[IP_L_RANGE]
     sweep_rotates = ip[IP_SWEEP_ROTATES]
     fpixels = ip[IP_FPIXELS]
-    interpolate_on = ip[IP_INTERPOLATE]
+    interpolate_on = ip[IP_INTERPOLATE] if tricubic is not None else 0
     has_mask = mask.size > 0
+    lattice_stride = phisteps * mosaic_domains * 9     # one carry state of the flat lattice table
     omega_total = 0.0
 
     for fpixel in range(f_first, f_last):
         idx = spixel * fpixels + fpixel
-        if idx < first_idx or idx > last_idx:
-            continue
         if has_mask and mask[idx] == 0:
             continue
-        start_rotated = idx > unrot_idx
         interpolate = interpolate_on if idx <= interp_cut else 0
         # phi carryover: which lattice the next sweep starts from (see lattice_table)
-        carry = 1 if start_rotated else 0
+        carry = 1 if idx > unrot_idx else 0
 
         flags = 0
         I = fp[FP_I_BG]
@@ -246,9 +309,6 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
         l0 = 0
         F_cell = 0.0
         F_latt = 0.0
-        h0_flr = 0
-        k0_flr = 0
-        l0_flr = 0
         lat_carry = 0
         lat_phi = 0
         lat_mos = 0
@@ -272,6 +332,7 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
                         pos1, pos2, pos3 = rotate_axis3(v1, v2, v3, fdet1, fdet2, fdet3, pos3 / distance)
                     airpath, d1, d2, d3 = unit3(pos1, pos2, pos3)
 
+                    # solid angle (omega_pixel) and sensor capture fraction: once, unless oversampled
                     if omega_pixel == 0.0 or oversample_omega:
                         omega_pixel = pixel_size * pixel_size / airpath / airpath * close_distance / airpath
                         if point_pixel:
@@ -325,17 +386,16 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
 
                         for phi_tic in range(phisteps):
                             phi = phi0 + phistep * float(phi_tic)
+                            # the C: ap = rotate_axis(a0, phi) if phi != 0; a = umat*ap if mosaic
+                            base = carry * lattice_stride + phi_tic * mosaic_domains * 9
                             for mos_tic in range(mosaic_domains):
-                                # the C: ap = rotate_axis(a0, phi) if phi != 0; a = umat*ap if mosaic
                                 lat_carry = carry
                                 lat_phi = phi_tic
                                 lat_mos = mos_tic
-                                h = (lattice[carry, phi_tic, mos_tic, 0, 1] * s1 + lattice[carry, phi_tic, mos_tic, 0, 2] * s2
-                                     + lattice[carry, phi_tic, mos_tic, 0, 3] * s3)
-                                k = (lattice[carry, phi_tic, mos_tic, 1, 1] * s1 + lattice[carry, phi_tic, mos_tic, 1, 2] * s2
-                                     + lattice[carry, phi_tic, mos_tic, 1, 3] * s3)
-                                l = (lattice[carry, phi_tic, mos_tic, 2, 1] * s1 + lattice[carry, phi_tic, mos_tic, 2, 2] * s2
-                                     + lattice[carry, phi_tic, mos_tic, 2, 3] * s3)
+                                h = lattice[base] * s1 + lattice[base + 1] * s2 + lattice[base + 2] * s3
+                                k = lattice[base + 3] * s1 + lattice[base + 4] * s2 + lattice[base + 5] * s3
+                                l = lattice[base + 6] * s1 + lattice[base + 7] * s2 + lattice[base + 8] * s3
+                                base += 9
                                 h0 = int(math.ceil(h - 0.5))
                                 k0 = int(math.ceil(k - 0.5))
                                 l0 = int(math.ceil(l - 0.5))
@@ -344,9 +404,10 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
                                     if source == 0 and mos_tic == 0 and phi_tic == 0:
                                         row = _trace_row(tr, TR_ROT)
                                         if row >= 0:
+                                            for j in range(9):
+                                                tr[row, 1 + j] = lattice[base - 9 + j] * 1e10
                                             for axis in range(3):
                                                 for j in range(3):
-                                                    tr[row, 1 + 3 * axis + j] = lattice[carry, phi_tic, mos_tic, axis, 1 + j] * 1e10
                                                     tr[row, 10 + 3 * axis + j] = vec[V_A_STAR + axis, 1 + j]
                                             tr[row, 19] = h
                                             tr[row, 20] = k
@@ -355,23 +416,18 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
                                             tr[row, 23] = k0
                                             tr[row, 24] = l0
 
-                                F_latt = 1.0
-                                rad_star_sqr = 0.0
-                                if xtal_shape == SHAPE_SQUARE:
-                                    F_latt_a = 1.0
-                                    F_latt_b = 1.0
-                                    F_latt_c = 1.0
-                                    if Na > 1:
-                                        F_latt_a = sincg(math.pi * h, Na)
-                                        F_latt *= F_latt_a
-                                    if Nb > 1:
-                                        F_latt_b = sincg(math.pi * k, Nb)
-                                        F_latt *= F_latt_b
-                                    if Nc > 1:
-                                        F_latt_c = sincg(math.pi * l, Nc)
-                                        F_latt *= F_latt_c
+                                if (last is None and tr is None and xtal_shape == SHAPE_SQUARE and not interpolate
+                                        and nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min, l_max,
+                                                      default_F) == 0.0
+                                        and sincg_is_finite(math.pi * h, Na) and sincg_is_finite(math.pi * k, Nb)
+                                        and sincg_is_finite(math.pi * l, Nc)):
+                                    # F_cell == 0: the C's I += F_cell*F_cell*F_latt*F_latt adds +0.0
+                                    I += 0.0
+                                else:
+                                    F_latt, F_latt_a, F_latt_b, F_latt_c = lattice_factor(
+                                        xtal_shape, h, k, l, h0, k0, l0, Na, Nb, Nc, fudge, vec)
                                     if tr is not None:
-                                        if source == 0 and mos_tic == 0:
+                                        if xtal_shape == SHAPE_SQUARE and source == 0 and mos_tic == 0:
                                             if phi_tic == 0:
                                                 row = _trace_row(tr, TR_FLATT)
                                                 if row >= 0:
@@ -386,65 +442,48 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
                                                 tr[row, 3] = k
                                                 tr[row, 4] = F_latt_b
                                                 tr[row, 5] = F_latt
-                                else:
-                                    dh = h - float(h0)
-                                    dk = k - float(k0)
-                                    dl = l - float(l0)
-                                    dx_star = dh * vec[V_A_STAR, 1] + dk * vec[V_B_STAR, 1] + dl * vec[V_C_STAR, 1]
-                                    dy_star = dh * vec[V_A_STAR, 2] + dk * vec[V_B_STAR, 2] + dl * vec[V_C_STAR, 2]
-                                    dz_star = dh * vec[V_A_STAR, 3] + dk * vec[V_B_STAR, 3] + dl * vec[V_C_STAR, 3]
-                                    rad_star_sqr = (dx_star * dx_star + dy_star * dy_star + dz_star * dz_star) * Na * Na * Nb * Nb * Nc * Nc
-                                if xtal_shape == SHAPE_ROUND:
-                                    hrad_sqr = (h - float(h0)) * (h - float(h0)) * Na * Na + (k - float(k0)) * (k - float(k0)) * Nb * Nb + (l - float(l0)) * (l - float(l0)) * Nc * Nc
-                                    F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * fudge))
-                                if xtal_shape == SHAPE_GAUSS:
-                                    F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * fudge))
-                                if xtal_shape == SHAPE_TOPHAT:
-                                    F_latt = Na * Nb * Nc * (1.0 if rad_star_sqr * fudge < 0.3969 else 0.0)
-                                if F_latt == 0.0 and water_size == 0.0:
-                                    continue
+                                    if F_latt == 0.0 and water_size == 0.0:
+                                        continue
 
-                                # the C's integral_form branch is never enabled by any flag: not ported
-                                if interpolate:
-                                    h0_flr = int(math.floor(h))
-                                    k0_flr = int(math.floor(k))
-                                    l0_flr = int(math.floor(l))
-                                    if (((h - h_min + 3) > h_range) or (h - 2 < h_min) or ((k - k_min + 3) > k_range)
-                                            or (k - 2 < k_min) or ((l - l_min + 3) > l_range) or (l - 2 < l_min)):
-                                        if not (flags & PIX_OOR):
-                                            last[L_OOR_H] = h
-                                            last[L_OOR_K] = k
-                                            last[L_OOR_L] = l
-                                            last[L_OOR_H0] = h0
-                                            last[L_OOR_K0] = k0
-                                            last[L_OOR_L0] = l0
-                                        flags |= PIX_OOR
-                                        F_cell = default_F
-                                        interpolate = 0
-                                if interpolate:
-                                    F_cell = polin3(Fhkl, h0_flr - 1, k0_flr - 1, l0_flr - 1, h_min, k_min, l_min, h, k, l)
-                                if not interpolate:
-                                    if (hkls and h0 <= h_max and h0 >= h_min and k0 <= k_max and k0 >= k_min
-                                            and l0 <= l_max and l0 >= l_min):
-                                        F_cell = Fhkl[h0 - h_min, k0 - k_min, l0 - l_min]
-                                    else:
-                                        F_cell = default_F
+                                    # the C's integral_form branch is never enabled by any flag: not ported
+                                    if tricubic is not None and interpolate:
+                                        h0_flr = int(math.floor(h))
+                                        k0_flr = int(math.floor(k))
+                                        l0_flr = int(math.floor(l))
+                                        if (((h - h_min + 3) > h_range) or (h - 2 < h_min) or ((k - k_min + 3) > k_range)
+                                                or (k - 2 < k_min) or ((l - l_min + 3) > l_range) or (l - 2 < l_min)):
+                                            if last is not None and not (flags & PIX_OOR):
+                                                last[L_OOR_H] = h
+                                                last[L_OOR_K] = k
+                                                last[L_OOR_L] = l
+                                                last[L_OOR_H0] = h0
+                                                last[L_OOR_K0] = k0
+                                                last[L_OOR_L0] = l0
+                                            flags |= PIX_OOR
+                                            F_cell = default_F
+                                            interpolate = 0
+                                        if interpolate:
+                                            F_cell = polin3(tricubic, h0_flr - 1, k0_flr - 1, l0_flr - 1, h_min, k_min,
+                                                            l_min, h, k, l)
+                                    if not interpolate:
+                                        F_cell = nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min,
+                                                           l_max, default_F)
 
-                                if tr is not None:
-                                    if source == 0 and mos_tic == 0 and phi_tic == 0:
-                                        row = _trace_row(tr, TR_FCELL)
-                                        if row >= 0:
-                                            tr[row, 1] = F_cell
-                                    if source == 2 and mos_tic == 0 and phi_tic == 0:
-                                        row = _trace_row(tr, TR_SOURCE2)
-                                        if row >= 0:
-                                            tr[row, 1] = F_cell
-                                            tr[row, 2] = F_latt
-                                            tr[row, 3] = polar
-                                            tr[row, 4] = i1 * d1 + i2 * d2 + i3 * d3
-                                            tr[row, 5] = lam
+                                    if tr is not None:
+                                        if source == 0 and mos_tic == 0 and phi_tic == 0:
+                                            row = _trace_row(tr, TR_FCELL)
+                                            if row >= 0:
+                                                tr[row, 1] = F_cell
+                                        if source == 2 and mos_tic == 0 and phi_tic == 0:
+                                            row = _trace_row(tr, TR_SOURCE2)
+                                            if row >= 0:
+                                                tr[row, 1] = F_cell
+                                                tr[row, 2] = F_latt
+                                                tr[row, 3] = polar
+                                                tr[row, 4] = i1 * d1 + i2 * d2 + i3 * d3
+                                                tr[row, 5] = lam
 
-                                I += F_cell * F_cell * F_latt * F_latt
+                                    I += F_cell * F_cell * F_latt * F_latt
                                 if oversample_thick:
                                     I *= capture_fraction
                                 if oversample_polar:
@@ -454,52 +493,53 @@ def render_pixels(spixel, f_first, f_last, first_idx, last_idx, unrot_idx, inter
                         if sweep_rotates:
                             carry = 1
 
-        last[L_I] = I
-        last[L_POLAR] = polar
-        last[L_OMEGA] = omega_pixel
-        last[L_OMEGA_SUM] = omega_sum
-        last[L_CAPTURE] = capture_fraction
-        last[L_FDET] = Fdet
-        last[L_SDET] = Sdet
-        last[L_AIRPATH] = airpath
-        last[L_STOL] = stol
-        last[L_H] = h
-        last[L_K] = k
-        last[L_L] = l
-        last[L_H0] = h0
-        last[L_K0] = k0
-        last[L_L0] = l0
-        last[L_F_CELL] = F_cell
-        last[L_F_LATT] = F_latt
-        last[L_LAT_CARRY] = lat_carry
-        last[L_LAT_PHI] = lat_phi
-        last[L_LAT_MOS] = lat_mos
-        last[L_POS1] = pos1
-        last[L_POS2] = pos2
-        last[L_POS3] = pos3
-        last[L_INC1] = i1
-        last[L_INC2] = i2
-        last[L_INC3] = i3
-        last[L_DIF1] = d1
-        last[L_DIF2] = d2
-        last[L_DIF3] = d3
-        image[idx - out_base] = np.float32(pixel_value(I, last, fp, ip))
+        if last is not None:
+            last[L_I] = I
+            last[L_POLAR] = polar
+            last[L_OMEGA] = omega_pixel
+            last[L_OMEGA_SUM] = omega_sum
+            last[L_CAPTURE] = capture_fraction
+            last[L_FDET] = Fdet
+            last[L_SDET] = Sdet
+            last[L_AIRPATH] = airpath
+            last[L_STOL] = stol
+            last[L_H] = h
+            last[L_K] = k
+            last[L_L] = l
+            last[L_H0] = h0
+            last[L_K0] = k0
+            last[L_L0] = l0
+            last[L_F_CELL] = F_cell
+            last[L_F_LATT] = F_latt
+            last[L_LAT_CARRY] = lat_carry
+            last[L_LAT_PHI] = lat_phi
+            last[L_LAT_MOS] = lat_mos
+            last[L_POS1] = pos1
+            last[L_POS2] = pos2
+            last[L_POS3] = pos3
+            last[L_INC1] = i1
+            last[L_INC2] = i2
+            last[L_INC3] = i3
+            last[L_DIF1] = d1
+            last[L_DIF2] = d2
+            last[L_DIF3] = d3
+        image[idx - out_base] = np.float32(pixel_value(I, capture_fraction, polar, omega_pixel, fp, ip))
         flags_out[idx - out_base] = flags
         omega_total += omega_sum
     return omega_total
 
 
 @register_jitable
-def pixel_value(I, last, fp, ip):
+def pixel_value(I, capture_fraction, polar, omega_pixel, fp, ip):
     """The end of the C's pixel loop: photons = r_e^2*fluence*I/steps, then the corrections
     not already applied per subpath (capture fraction, polarization, solid angle)."""
     test = fp[FP_R_E_SQR] * fp[FP_FLUENCE] * I / ip[IP_STEPS]
     if not ip[IP_OVERSAMPLE_THICK]:
-        test *= last[L_CAPTURE]
+        test *= capture_fraction
     if not ip[IP_OVERSAMPLE_POLAR]:
-        test *= last[L_POLAR]
+        test *= polar
     if not ip[IP_OVERSAMPLE_OMEGA]:
-        test *= last[L_OMEGA]
+        test *= omega_pixel
     return test
 
 
