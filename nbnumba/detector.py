@@ -21,8 +21,8 @@ _VECTOR_NAMES = ("beam_vector", "fdet_vector", "sdet_vector", "odet_vector", "tw
                  "polar_vector", "spindle_vector")
 
 
-# bytes each detector pixel costs a run: float image, flags, int image, PGM, ROI mask, statistics
-BYTES_PER_PIXEL = 4 + 1 + 2 + 1 + 1 + 8
+# bytes each detector pixel costs a run: float image, flags, solid angle, int image, PGM, ROI mask, statistics
+BYTES_PER_PIXEL = 4 + 1 + 8 + 2 + 1 + 1 + 8
 
 
 def available_memory():

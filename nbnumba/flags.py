@@ -499,6 +499,9 @@ FLAGS = [
     Flag(R("-precision", how=EXACT), 1, _choice("precision", ("double", "single")),
          "kernel arithmetic: double (the C's) or single (float32, faster on GPUs)", "", "double",
          sets="precision"),
+    Flag(R("-timings", how=EXACT), 0, _flag("timings", True),
+         "print how long each phase took (imports, set-up, kernel load, render, outputs) on stderr "
+         "(env NBNUMBA_TIMINGS=1)", "", "off", reads=0, sets="timings"),
     Flag(R("-strict", how=EXACT), 0, _flag("strict", True),
          "refuse odd input instead of warning about it (env NBNUMBA_STRICT=1)", "", "off", reads=0,
          sets="strict"),

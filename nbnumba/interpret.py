@@ -54,6 +54,7 @@ def interpret(argv, out, warn=None):
         if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):
             used.update((j, j + 1))
     s.strict = s.strict or os.environ.get("NBNUMBA_STRICT", "") not in ("", "0")
+    s.timings = s.timings or os.environ.get("NBNUMBA_TIMINGS", "") not in ("", "0")
     warn.strict = s.strict
     _warn_ignored(argv, used, warn)
 

@@ -162,3 +162,4 @@ class Settings:
         self.device = None
         self.precision = "double"
         self.strict = False
+        self.timings = False

@@ -3,7 +3,8 @@
 The ROI box is the rectangle of pixels the C's loop visits (columns x0..x0+width-1 of rows
 row0...); box pixel t is (row0 + t // width, x0 + t % width), so box order is raster order.
 dispatch.render hands the target ranges [t_lo, t_hi) of box pixels in order (see there).
-One parallel task per pixel, scheduled in small blocks, so any range keeps every thread busy.
+Parallel tasks of up to SEGMENT pixels of one row, handed out a few at a time, so any range
+keeps every thread busy.
 """
 import numba
 import numpy as np
@@ -14,20 +15,26 @@ from nbnumba.kernels.layout import IP_FPIXELS, L_CAPTURE, L_I, L_OMEGA, L_POLAR,
 from nbnumba.kernels.physics import pixel_value, render_pixels
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" in the first-pixel results
-BLOCK = 16                        # pixels a thread takes at a time (numba's parallel chunk size)
+SEGMENT = 64                      # pixels of one row a parallel task renders (parameters load once per task)
+TASKS_PER_GRAB = 4                # tasks a thread takes at a time (numba's parallel chunk size)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 @physics_keyed
 def _render_box(fp, ip, vec, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_lo, t_hi, unrot_idx,
                 interp_cut, image, flags, omega):
-    """Box pixels t_lo..t_hi-1 into the full-size image and flags; omega[t - t_lo] gets the
-    pixel's solid-angle sum (0 for a masked pixel)."""
-    for t in prange(t_lo, t_hi):
-        spixel = row0 + t // width
-        fpixel = x0 + t % width
-        omega[t - t_lo] = render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src,
-                                        lattice, Fhkl, tricubic, mask, image, flags, 0, None, None)
+    """Box pixels t_lo..t_hi-1 into the full-size image, flags and omega (per-pixel solid
+    angle), as parallel tasks of up to SEGMENT pixels of one row."""
+    first_row = t_lo // width
+    segments = (width + SEGMENT - 1) // SEGMENT
+    tasks = ((t_hi - 1) // width - first_row + 1) * segments
+    for task in prange(tasks):
+        r = first_row + task // segments
+        lo = max(r * width + task % segments * SEGMENT, t_lo)
+        hi = min(r * width + task % segments * SEGMENT + SEGMENT, (r + 1) * width, t_hi)
+        if lo < hi:
+            render_pixels(row0 + r, x0 + lo - r * width, x0 + hi - r * width, unrot_idx, interp_cut, fp, ip, vec,
+                          src, lattice, Fhkl, tricubic, mask, image, flags, omega, 0, None, None)
 
 
 @njit(cache=True, error_model="numpy")
@@ -37,16 +44,19 @@ def _account(flags, omega, fpixels, x0, width, row0, t_lo, t_hi, omega_rows, cou
     angle added to its row's running sum (left to right, as the C adds them)."""
     first_exec = NONE
     first_oor = NONE
-    for t in range(t_lo, t_hi):
-        spixel = row0 + t // width
-        idx = spixel * fpixels + x0 + t % width
-        f = flags[idx]
-        if f & PIX_EXECUTED and first_exec == NONE:
-            first_exec = idx
-        if f & PIX_OOR and first_oor == NONE:
-            first_oor = idx
+    for r in range(t_lo // width, (t_hi - 1) // width + 1):
+        spixel = row0 + r
+        base = spixel * fpixels + x0 - r * width
+        acc = omega_rows[spixel]
+        for t in range(max(t_lo, r * width), min(t_hi, (r + 1) * width)):
+            f = flags[base + t]
+            if f & PIX_EXECUTED and first_exec == NONE:
+                first_exec = base + t
+            if f & PIX_OOR and first_oor == NONE:
+                first_oor = base + t
+            acc += omega[base + t]
         if count_omega:
-            omega_rows[spixel] += omega[t - t_lo]
+            omega_rows[spixel] = acc
     return first_exec, first_oor
 
 
@@ -58,14 +68,15 @@ def _render_one(fpixel, spixel, unrot_idx, interp_cut, fp, ip, vec, src, lattice
     flags = np.zeros(1, dtype=np.uint8)
     last = np.zeros(N_LAST)
     render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic,
-                  np.zeros(0, dtype=np.uint16), image, flags, idx, last, tr)
+                  np.zeros(0, dtype=np.uint16), image, flags, np.zeros(1), idx, last, tr)
     value = pixel_value(last[L_I], last[L_CAPTURE], last[L_POLAR], last[L_OMEGA], fp, ip)
     return value, flags[0], last
 
 
 class CpuRender:
-    """One render of a plan on the CPU (dispatch.render drives it): the image and flags are
-    full-size host arrays the kernel writes in place; omega_rows the per-row solid angles."""
+    """One render of a plan on the CPU (dispatch.render drives it): the image, flags and
+    per-pixel solid angles are full-size host arrays the kernel writes in place; omega_rows
+    the per-row sums."""
 
     name = "cpu"
     precision = "double"
@@ -76,8 +87,8 @@ class CpuRender:
         self.box = box
         self.image = np.zeros(plan.fpixels * plan.spixels, dtype=np.float32)
         self.flags = np.zeros(plan.fpixels * plan.spixels, dtype=np.uint8)
+        self.omega = np.zeros(plan.fpixels * plan.spixels)
         self.omega_rows = np.zeros(plan.spixels)
-        self.omega = np.zeros(0)
 
     def _args(self):
         p = self.plan
@@ -93,10 +104,8 @@ class CpuRender:
 
     def render(self, t_lo, t_hi, unrot_idx, interp_cut, count_omega=True):
         """Render box pixels [t_lo, t_hi); return (first executed, first out-of-range) pixel."""
-        if self.omega.size < t_hi - t_lo:
-            self.omega = np.zeros(t_hi - t_lo)
         b = self.box
-        old = numba.set_parallel_chunksize(BLOCK)
+        old = numba.set_parallel_chunksize(TASKS_PER_GRAB)
         try:
             _render_box(*self._args(), b.x0, b.width, b.y0, t_lo, t_hi, unrot_idx, interp_cut,
                         self.image, self.flags, self.omega)

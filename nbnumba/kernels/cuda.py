@@ -135,8 +135,9 @@ def _pixel_kernel(render_pixels, name):
         idx = spixel * ip[IP_FPIXELS] + fpixel
         image[slot] = 0.0
         flags[slot] = 0
-        omega[slot] = render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src, lattice,
-                                    Fhkl, tricubic, mask, image, flags, idx - slot, None, None)
+        omega[slot] = 0.0
+        render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic,
+                      mask, image, flags, omega, idx - slot, None, None)
         f = flags[slot]
         if f & PIX_EXECUTED:
             cuda.atomic.min(firsts, 0, idx)

@@ -188,11 +188,13 @@ def _trace_row(tr, code):
 
 @register_jitable
 def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic, mask,
-                  image, flags_out, out_base, last, tr):
+                  image, flags_out, omega_out, out_base, last, tr):
     """Render pixels f_first..f_last-1 of row spixel exactly as the serial C does.
 
     Pixels the mask (if any) flags 0 are skipped (the caller keeps to the ROI); pixel idx
-    goes to image[idx - out_base] (float32) and its PIX_* flags to flags_out[idx - out_base].
+    goes to image[idx - out_base] (float32), its PIX_* flags to flags_out[idx - out_base] and
+    the sum of omega_pixel over its subpixels (its share of the C's omega_sum) to
+    omega_out[idx - out_base].
     Each pixel starts from the entry state the serial C gives it:
     start_rotated (idx > unrot_idx): the phi carryover.  The C rotates ap,bp,cp only at phi steps != 0, so a
         pixel starts from the lattice the previous pixel's sweep left: the rotation by the
@@ -211,7 +213,6 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, s
         None (the render kernels; numba prunes the branches at compile time) a subpath whose
         F_cell is 0 skips its lattice factor: its term F_cell^2*F_latt^2 is exactly +0.0
         whenever F_latt is finite (SQUARE shape, no interpolation), the C's value to the bit.
-    Returns the sum of omega_pixel over the rendered subpixels (the C's omega_sum).
     """
     fdet1 = vec[V_FDET, 1]
     fdet2 = vec[V_FDET, 2]
@@ -270,7 +271,8 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, s
     interpolate_on = ip[IP_INTERPOLATE] if tricubic is not None else 0
     has_mask = mask.size > 0
     lattice_stride = phisteps * mosaic_domains * 9     # one carry state of the flat lattice table
-    omega_total = 0.0
+    # F_cell before F_latt, and a zero F_cell's term without F_latt: the render kernels only
+    skip_zero_terms = last is None and tr is None and xtal_shape == SHAPE_SQUARE
 
     for fpixel in range(f_first, f_last):
         idx = spixel * fpixels + fpixel
@@ -416,11 +418,12 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, s
                                             tr[row, 23] = k0
                                             tr[row, 24] = l0
 
-                                if (last is None and tr is None and xtal_shape == SHAPE_SQUARE and not interpolate
-                                        and nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min, l_max,
-                                                      default_F) == 0.0
-                                        and sincg_is_finite(math.pi * h, Na) and sincg_is_finite(math.pi * k, Nb)
-                                        and sincg_is_finite(math.pi * l, Nc)):
+                                early_F = skip_zero_terms and not interpolate
+                                if early_F:
+                                    F_cell = nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min, l_max,
+                                                       default_F)
+                                if (early_F and F_cell == 0.0 and sincg_is_finite(math.pi * h, Na)
+                                        and sincg_is_finite(math.pi * k, Nb) and sincg_is_finite(math.pi * l, Nc)):
                                     # F_cell == 0: the C's I += F_cell*F_cell*F_latt*F_latt adds +0.0
                                     I += 0.0
                                 else:
@@ -465,7 +468,7 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, s
                                         if interpolate:
                                             F_cell = polin3(tricubic, h0_flr - 1, k0_flr - 1, l0_flr - 1, h_min, k_min,
                                                             l_min, h, k, l)
-                                    if not interpolate:
+                                    if not interpolate and not early_F:
                                         F_cell = nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min,
                                                            l_max, default_F)
 
@@ -525,8 +528,7 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, s
             last[L_DIF3] = d3
         image[idx - out_base] = np.float32(pixel_value(I, capture_fraction, polar, omega_pixel, fp, ip))
         flags_out[idx - out_base] = flags
-        omega_total += omega_sum
-    return omega_total
+        omega_out[idx - out_base] = omega_sum
 
 
 @register_jitable
