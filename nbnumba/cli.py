@@ -53,7 +53,7 @@ def simulate(args):
     out = sys.stdout
     interrupt.install()
     try:
-        sim = Simulation(list(args), out=out.write, warn=lambda line: click.echo(line, err=True))
+        sim = Simulation(list(args), out=out.write, warn=lambda line: click.echo(line, err=True), flush=out.flush)
         sim.clock.add("imports", (age if age is not None else 0.0) + imported - started)
         sim.clock.add("numba start-up", time.perf_counter() - imported)
         sim.run(write_files=True)

@@ -26,9 +26,12 @@ def _raise(signum, frame):
 
 
 def install():
-    """Raise Interrupted for SIGINT, SIGTERM and SIGHUP in this (the main) thread."""
+    """Raise Interrupted for SIGINT, SIGTERM and SIGHUP in this (the main) thread; a signal the
+    process inherited as ignored (nohup; a shell's background job without job control) stays
+    ignored, as it does for the C."""
     for sig in SIGNALS:
-        signal.signal(sig, _raise)
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, _raise)
 
 
 def die_of(signum):

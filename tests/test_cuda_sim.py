@@ -152,6 +152,37 @@ def test_absorption_oversample_flags(tmp_path, monkeypatch):
     check_double(tmp_path, monkeypatch, "absorption_oversample", roi=roi_at_peak(golden("absorption_oversample"), 3, 2))
 
 
+def test_interpolation_switch_off_in_chunks_and_tiles(tmp_path, monkeypatch):
+    """The same, the device's first-out-of-range atomic seen through chunks of 3 pixels and
+    tiles of one row; the CPU in chunks of 5."""
+    name = "interpolate_switch_off_midway"
+    monkeypatch.setenv("NBNUMBA_CHUNK_PIXELS", "5")
+    check_double(tmp_path, monkeypatch, name, roi=(24, 27, 85, 86), NBNUMBA_CHUNK_PIXELS="3",
+                 NBNUMBA_CUDA_TILE_ROWS="1")
+
+
+def test_first_executed_pixel_found_on_the_device(tmp_path, monkeypatch):
+    """-dmin cuts the sweeps of pixels 0-3: the device's atomicMin finds pixel 4 as the first
+    executed one, dispatch re-renders it from the unrotated lattice (tests/data/replay)."""
+    replay = ROOT / "tests" / "data" / "replay"
+    args = (replay / "dmin_phi_sweep.args").read_text().split() + ["-roi", "0", "9", "0", "1"]
+    ref = np.frombuffer(gzip.decompress((replay / "dmin_phi_sweep.floatimage.bin.gz").read_bytes()),
+                        dtype="<f4").reshape(48, 48)
+    outs = {}
+    for device, env in (("cuda", sim_env(NBNUMBA_CHUNK_PIXELS="3", NBNUMBA_CUDA_TILE_ROWS="1")),
+                        ("cpu", dict(os.environ, NBNUMBA_CHUNK_PIXELS="2"))):
+        d = tmp_path / device
+        d.mkdir()
+        shutil.copy(GOLDEN / "inputs" / "cubic.hkl", d)
+        p = run_cli(args + ["-device", device], d, env)
+        assert p.returncode == 0, p.stderr[-3000:]
+        got = np.fromfile(d / "floatimage.bin", dtype="<f4").reshape(48, 48)
+        assert np.array_equal(got[0:2, 0:10].view(np.uint32), ref[0:2, 0:10].view(np.uint32))
+        assert got[0, 4] == np.float32(0.0016427503)      # from the unrotated lattice
+        outs[device] = omega_line(p.stdout)
+    assert outs["cuda"] == outs["cpu"]
+
+
 def test_mask(tmp_path, monkeypatch):
     """An ROI across a corner of the mask: masked pixels are skipped (stay 0), the rest render."""
     roi = (28, 31, 19, 21)
