@@ -113,8 +113,9 @@ def cli_env():
     return env
 
 
-def run_case(case, tmp_path, extra_args=()):
-    """Copy the case's inputs into tmp_path and run `python -m nbnumba ARGS... extra_args` there.
+def run_case(case, tmp_path, extra_args=(), inputs=INPUTS):
+    """Copy the case's inputs (from the folder `inputs`) into tmp_path and run
+    `python -m nbnumba ARGS... extra_args` there.
 
     `case` is a case name or a cases.json entry.  Returns a Run: exit code, stdout, stderr and
     the files the run wrote (inputs excluded)."""
@@ -123,7 +124,7 @@ def run_case(case, tmp_path, extra_args=()):
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
     for name in case["inputs"]:
-        shutil.copy(INPUTS / name, tmp_path / name)
+        shutil.copy(Path(inputs) / name, tmp_path / name)
     argv = [sys.executable, "-m", "nbnumba", *shlex.split(case["args"]), *map(str, extra_args)]
     proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, errors="replace",
                           timeout=RUN_TIMEOUT, env=cli_env())
