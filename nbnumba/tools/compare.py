@@ -419,11 +419,12 @@ def compare_traces(c_cmd, py_cmd, args, trace_pixel, outdir, workdir, timeout, s
     for run, filename in zip(runs, ("c_trace.log", "py_trace.log")):
         save_output(outdir, filename, run)
         trace["files"].append(filename)
-        check_run(run)
+    check_run(runs[1])
     c_log = os.path.join(outdir, "c_trace.log")
-    if not read_trace(c_log):
+    if not read_trace(c_log):   # a plain C, whatever it made of -trace_pixel (it contains "-pixel")
         trace.update(status="no C trace", exit_code=EXIT_OK, note=no_trace_note(c_cmd))
         return EXIT_OK
+    check_run(runs[0])
     code = run_trace_diff(c_log, os.path.join(outdir, "py_trace.log"), out_dir=outdir,
                           c_cmd=trace["c"]["cmd"], py_cmd=trace["py"]["cmd"])
     trace["files"] += [name for name in OUTPUT_FILES if os.path.exists(os.path.join(outdir, name))]
