@@ -1,38 +1,97 @@
 """The `nbnumba` command: nanoBragg.c's command line, plus the `trace-diff` and `compare` tools.
 
     nbnumba <nanoBragg arguments>     render, exactly as nanoBragg.c would (same files, same stdout)
-    nbnumba -h                        every flag, with units and defaults (from flags.FLAGS)
+    nbnumba -h                        every flag by topic, with units and defaults (from flags.FLAGS)
+    nbnumba --version                 the version
     nbnumba trace-diff C_LOG PY_LOG   diff a TRACE_C log against a TRACE_PY log
-    nbnumba compare -- ARGS...        run the C and nbnumba on ARGS and compare their images
+    nbnumba compare -- ARGS...        run the C and nbnumba on ARGS and compare every output
 """
 import os
+import shutil
 import sys
+import textwrap
 import time
 
 import click
 
-from nbnumba import interrupt
+from nbnumba import __version__, interrupt
 from nbnumba.errors import NBError
-from nbnumba.flags import FLAGS, PREPASS
+from nbnumba.flags import FLAGS, PREPASS, TOPICS
 from nbnumba.timings import process_age
 
 HELP_WORDS = ("-h", "--help", "-help")
+VERSION_WORDS = ("--version",)
+HELP_WIDTH = 100    # -h's width when stdout is not a terminal
+NAME_COLUMN = 26    # where -h's descriptions start
+NO_ARGS_HINT = "nbnumba: -h lists the flags by topic; trace-diff and compare check against the C; -device cpu|cuda"
+USAGE = [
+    ("usage: nbnumba [nanoBragg options]", "render as nanoBragg.c does: same files, same stdout"),
+    ("       nbnumba trace-diff C_LOG PY_LOG", "diff a TRACE_C log of the instrumented C with a TRACE_PY "
+                                               "log (nbnumba trace-diff --help)"),
+    ("       nbnumba compare [OPTIONS] -- ARGS", "run nanoBragg.c and nbnumba on ARGS and compare every "
+                                                 "output (nbnumba compare --help)"),
+    ("       nbnumba -h | --version", "this help | the version"),
+]
+INTRO = ("Options are matched as nanoBragg.c matches them: by substring, so one argument can fire "
+         "several rows (docs/flags.md lists the exact tests). Units and defaults in brackets.")
 
 
-def flag_help_text():
-    """`nbnumba -h`: one line per flag row, generated from the flags table."""
-    lines = ["usage: nbnumba [nanoBragg options]   (a drop-in replacement for nanoBragg)",
-             "       nbnumba trace-diff C_LOG PY_LOG [--tolerance 1e-6] [--out DIR]",
-             "       nbnumba compare [--c-bin PATH] [...] -- ARGS...",
-             "", "options (matched as nanoBragg.c matches them; units; default):"]
-    seen = set()
-    for f in PREPASS[1:] + FLAGS:
-        names = ", ".join(f.names)
-        if names in seen and f.help.startswith("-misset random"):
-            continue
-        seen.add(names)
-        meta = "; ".join(x for x in (f.units, f"default {f.default}" if f.default else "") if x)
-        lines.append(f"  {names:<34} {f.help}" + (f" [{meta}]" if meta else ""))
+def help_width():
+    """The terminal's width ($COLUMNS first), at most HELP_WIDTH when stdout is not a terminal."""
+    width = shutil.get_terminal_size((HELP_WIDTH, 24)).columns
+    if not sys.stdout.isatty():
+        width = min(width, HELP_WIDTH)
+    return max(width, 40)
+
+
+def help_entries():
+    """{topic: [(names and values, description)]}: one entry per flag, in the table's order;
+    a row that `joins` another adds its words to that row's entry."""
+    rows = PREPASS[1:] + FLAGS   # -img is a row of both; -mask only of the first pass
+    entries = {f.display_names[0]: (f, list(f.display_names)) for f in rows if not f.joins}
+    for f in rows:
+        if f.joins:
+            names = entries[f.joins][1]
+            names += [n for n in f.display_names if n not in names]
+    out = {topic: [] for topic in TOPICS}
+    for f, names in entries.values():
+        units = "" if f.units == "file" else f.units
+        meta = "; ".join(x for x in (units, f"default {f.default}" if f.default else "") if x)
+        left = ", ".join(names) + (" " + f.argument_text if f.argument_text else "")
+        out[f.topic].append((left, f.help + (f" [{meta}]" if meta else "")))
+    return out
+
+
+def _wrap(text, width):
+    return textwrap.wrap(text, max(width, 10), break_on_hyphens=False)
+
+
+def two_columns(left, text, width, indent=2, column=NAME_COLUMN, narrow=None):
+    """`left` then `text` wrapped into the column from `column` on; `left` gets lines of its own
+    when it does not fit before the column, and text starts under it, from column `narrow`
+    (default indent + 4), when the column leaves it less than 30 characters."""
+    if width - column < 30:
+        column = indent + 4 if narrow is None else narrow
+    lines = [" " * indent + line for line in _wrap(left, width - indent)]
+    body = _wrap(text, width - column)
+    if body and len(lines) == 1 and len(lines[0]) + 2 <= column:
+        lines = [lines[0].ljust(column) + body[0]]
+        body = body[1:]
+    return lines + [" " * column + line for line in body]
+
+
+def flag_help_text(width=None):
+    """`nbnumba -h`: the usage, then the flags by topic, fitted to `width` (help_width())."""
+    width = help_width() if width is None else width
+    column = max(len(left) for left, _ in USAGE) + 2
+    lines = []
+    for left, text in USAGE:
+        lines += two_columns(left, text, width, indent=0, column=column, narrow=11)
+    lines += [""] + _wrap(INTRO, width)
+    for topic, entries in help_entries().items():
+        lines += ["", topic + ":"]
+        for left, text in entries:
+            lines += two_columns(left, text, width)
     return "\n".join(lines) + "\n"
 
 
@@ -42,6 +101,9 @@ def simulate(args):
     """Render a diffraction image from nanoBragg.c arguments."""
     if any(a in HELP_WORDS for a in args):
         click.echo(flag_help_text(), nl=False)
+        return
+    if any(a in VERSION_WORDS for a in args):
+        click.echo(f"nbnumba {__version__}")
         return
     started = time.perf_counter()
     age = process_age()
@@ -63,6 +125,8 @@ def simulate(args):
     except NBError as e:
         out.flush()
         click.echo(e.message, err=True)
+        if not args:    # after the C's usage text: where the rest is
+            click.echo(NO_ARGS_HINT, err=True)
         sys.exit(e.code)
     except MemoryError:
         out.flush()

@@ -141,11 +141,12 @@ def c_dtoi(x):
     return -2147483648
 
 
-def printf_g(x):
-    """C `printf("%g", x)` (glibc): Python's '%g' except that a NaN keeps its sign ("-nan")."""
+def printf_g(x, fmt="%g"):
+    """C `printf("%g", x)` (glibc), or another `%g` format such as "%.15g": Python's formatting
+    except that a NaN keeps its sign ("-nan")."""
     if math.isnan(x):
         return "-nan" if math.copysign(1.0, x) < 0 else "nan"
-    return "%g" % x
+    return fmt % x
 
 
 def atoi(s):

@@ -22,7 +22,8 @@ def flag_reference():
            "argument can fire several rows (see `docs/quirks.md`). *Needs* is the C's guard",
            "`argc > i+n`: the row fires only when at least n more arguments follow. *Stops* means the",
            "C `continue`s to the next argument after the row. `-img` and `-mask` are also read in a",
-           "first pass, before every other option.",
+           "first pass, before every other option. `nbnumba -h` lists the same rows by topic, under",
+           "the full words a user types (`-sample_height` for the row matching `-sample_heigh`).",
            "",
            "| flag (synonyms) | how it matches | needs | units | default | sets | stops | what it does |",
            "|---|---|---|---|---|---|---|---|"]

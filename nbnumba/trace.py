@@ -11,7 +11,7 @@ import numpy as np
 from nbnumba.kernels import layout as L
 from nbnumba.kernels.cpu import render_pixel
 from nbnumba.settings import RTD
-from nbnumba.tracefmt import PREFIX, pixel_line
+from nbnumba.tracefmt import PREFIX, c_d, g15, pixel_line
 
 
 def _subpixel_lines(s, row):
@@ -41,18 +41,18 @@ def _event_lines(s, row):
         return [pixel_line("rot_a_angstroms", *row[1:4]), pixel_line("rot_b_angstroms", *row[4:7]),
                 pixel_line("rot_c_angstroms", *row[7:10]), pixel_line("rot_a_star_A_inv", *row[10:13]),
                 pixel_line("rot_b_star_A_inv", *row[13:16]), pixel_line("rot_c_star_A_inv", *row[16:19]),
-                pixel_line("hkl_frac", *row[19:22]), pixel_line("hkl_rounded", *row[22:25].astype(int), ints=True)]
+                pixel_line("hkl_frac", *row[19:22]), pixel_line("hkl_rounded", *row[22:25], ints=True)]
     if code == L.TR_FLATT:
         return [pixel_line("F_latt_a", row[1]), pixel_line("F_latt_b", row[2]), pixel_line("F_latt_c", row[3]),
                 pixel_line("F_latt", row[4])]
     if code == L.TR_PHI:
-        return ["%s_PHI phi_tic=%d phi_deg=%.15g k_frac=%.15g F_latt_b=%.15g F_latt=%.15g"
-                % (PREFIX, int(row[1]), row[2] * RTD, row[3], row[4], row[5])]
+        return ["%s_PHI phi_tic=%s phi_deg=%s k_frac=%s F_latt_b=%s F_latt=%s"
+                % (PREFIX, c_d(row[1]), *(g15(x) for x in (row[2] * RTD, row[3], row[4], row[5])))]
     if code == L.TR_FCELL:
         return [pixel_line("F_cell", row[1])]
     if code == L.TR_SOURCE2:
         F_cell, F_latt = row[1], row[2]
-        return ["%s_SOURCE2: %s %.15g" % (PREFIX, label, v) for label, v in (
+        return ["%s_SOURCE2: %s %s" % (PREFIX, label, g15(v)) for label, v in (
             ("F_cell", F_cell), ("F_latt", F_latt), ("F_cell_squared", F_cell * F_cell),
             ("F_latt_squared", F_latt * F_latt), ("I_contribution", F_cell * F_cell * F_latt * F_latt),
             ("polar", row[3]), ("cos2theta", row[4]), ("lambda_angstroms", row[5] * 1e10))] + \

@@ -13,7 +13,8 @@ The prefix is given or detected (the most frequent `TRACE_<NAME>` of the log); l
 are not trace lines of that prefix (program output, `TRACE:` debug lines, `TRACE_CONFIG:`)
 are skipped. Labels repeat (one block per subpixel, layer, source, ...), so every record
 carries its occurrence index among records of the same key; `first_occurrences` gives the
-view the golden checker uses (the first record of each key).
+view the golden checker uses (the first record of each key); `nbnumba trace-diff` aligns
+the whole sequences instead.
 """
 import re
 from collections import Counter
@@ -136,11 +137,6 @@ def first_occurrences(records):
     for rec in records:
         out.setdefault(rec.key, rec)
     return out
-
-
-def all_occurrences(records):
-    """{(key, occurrence): record} for every record, in log order."""
-    return {(rec.key, rec.occurrence): rec for rec in records}
 
 
 def first_values(records):

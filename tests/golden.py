@@ -14,12 +14,12 @@ the serial nanoBragg.c, see tests/data/golden/README.md).  The rules below are t
                 of numbers, each within 1e-6 of the line's largest magnitude
 
 Each `check_*` function returns a list of problems (empty: the rule holds), so a failing test
-names every broken rule at once.
+names every broken rule at once.  The SMV, PGM and stdout rules live in nbnumba.tools.parity,
+which `nbnumba compare` applies too.
 """
 import gzip
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -31,23 +31,15 @@ from pathlib import Path
 import numpy as np
 
 import nbnumba
+from nbnumba.tools.parity import FLOAT_TOL, SMV_EQUAL, SMV_NOISE_EQUAL, check_pgm, check_smv
+from nbnumba.tools.parity import check_stdout  # noqa: F401  (test_golden calls golden.check_stdout)
 from nbnumba.tracelog import first_values, parse_trace
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 INPUTS = GOLDEN / "inputs"
 
-FLOAT_TOL = 1e-6          # max|port-ref| / max|ref|
 TRACE_TOL = 1e-6          # |port-ref| / (largest magnitude of the reference line)
-SMV_EQUAL = 0.9999        # fraction of equal pixels in an SMV image
-SMV_NOISE_EQUAL = 0.999   # ... in the noise image
-PGM_EQUAL = 0.9999        # fraction of equal bytes in a PGM
 RUN_TIMEOUT = 600         # seconds for one nbnumba run
-
-# The reference's stdout lines (stripped) that start with one of these must appear in the port's.
-KEY_LINES = ("max_I = ", "mean= ", "intfile_scale = ", "pgm_scale = ", "Unit Cell: ", "Recp Cell: ",
-             "volume = ", "Xbeam=", "Fbeam=", "Xclose=", "Fclose=", "dials origin=", "distance=",
-             "incident fluence:", "random orientation misset angles:", "created a total of",
-             "initialized hkls", "auto-selected", "pivoting detector around", "convention selected.")
 
 
 # ------------------------------------------------------------------ the reference data
@@ -113,8 +105,9 @@ def cli_env():
     return env
 
 
-def run_case(case, tmp_path, extra_args=()):
-    """Copy the case's inputs into tmp_path and run `python -m nbnumba ARGS... extra_args` there.
+def run_case(case, tmp_path, extra_args=(), inputs=INPUTS):
+    """Copy the case's inputs (from the folder `inputs`) into tmp_path and run
+    `python -m nbnumba ARGS... extra_args` there.
 
     `case` is a case name or a cases.json entry.  Returns a Run: exit code, stdout, stderr and
     the files the run wrote (inputs excluded)."""
@@ -123,7 +116,7 @@ def run_case(case, tmp_path, extra_args=()):
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
     for name in case["inputs"]:
-        shutil.copy(INPUTS / name, tmp_path / name)
+        shutil.copy(Path(inputs) / name, tmp_path / name)
     argv = [sys.executable, "-m", "nbnumba", *shlex.split(case["args"]), *map(str, extra_args)]
     proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, errors="replace",
                           timeout=RUN_TIMEOUT, env=cli_env())
@@ -136,14 +129,6 @@ def run_case(case, tmp_path, extra_args=()):
 
 def float_image(data):
     return np.frombuffer(data, dtype="<f4")
-
-
-def smv_split(data):
-    """(header bytes, uint16 pixels) of an SMV image; the header length is its HEADER_BYTES."""
-    head = data[:4096].decode("latin-1")
-    m = re.search(r"HEADER_BYTES=\s*(\d+)", head)
-    size = int(m.group(1)) if m else 512
-    return data[:size], np.frombuffer(data[size:], dtype="<u2")
 
 
 def noise_file_names(args):
@@ -170,27 +155,6 @@ def check_float_image(ref, got):
     return problems
 
 
-def check_smv(ref, got, need):
-    hr, pr = smv_split(ref)
-    hg, pg = smv_split(got)
-    problems = []
-    if hr != hg:
-        problems.append("SMV header differs")
-    if pr.size != pg.size:
-        return problems + [f"{pg.size} pixels, reference has {pr.size}"]
-    frac = float(np.mean(pr == pg)) if pr.size else 1.0
-    if frac < need:
-        problems.append(f"equal pixels {frac:.6f} < {need}")
-    return problems
-
-
-def check_pgm(ref, got):
-    if len(ref) != len(got):
-        return [f"{len(got)} bytes, reference has {len(ref)}"]
-    frac = float(np.mean(np.frombuffer(ref, np.uint8) == np.frombuffer(got, np.uint8))) if ref else 1.0
-    return [] if frac >= PGM_EQUAL else [f"equal bytes {frac:.6f} < {PGM_EQUAL}"]
-
-
 def check_output_file(name, filename, got):
     """Problems with the port's `filename` of case `name` (got: bytes, or None when missing)."""
     if got is None:
@@ -207,20 +171,6 @@ def check_output_file(name, filename, got):
     if ref[:2] == b"P5":
         return check_pgm(ref, got)
     return [] if got == ref else ["not byte-identical"]
-
-
-def _words(line):
-    return " ".join(line.split())
-
-
-def summary_lines(text):
-    """The reference's summary lines of a stdout (whitespace-normalised), in order."""
-    return [_words(l) for l in text.splitlines() if l.strip().startswith(KEY_LINES)]
-
-
-def check_stdout(ref_text, got_text):
-    got = {_words(l) for l in got_text.splitlines()}
-    return [f"missing stdout line {w!r}" for w in summary_lines(ref_text) if w not in got]
 
 
 def check_exit_code(name, rc):

@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from nbnumba.png import encode_png, read_png, write_png
-from nbnumba.tools.compare import (compare_cmd, copy_inputs, correlation, diff_rgb, flag_value, gray,
-                                   image_metrics, input_files, passes, selection, smv_shape)
+from nbnumba.tools.compare import (clock_seeded, compare_cmd, copy_inputs, correlation, flag_value, image_metrics,
+                                   input_files, passes, selection, smv_shape)
+from nbnumba.tools.pictures import diff_rgb, gray, legend_lines, with_colour_bar
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_CASE = ["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-lambda", "6.2",
@@ -86,8 +87,15 @@ def test_port_against_itself_passes_with_traces(tmp_path, monkeypatch):
     assert summary["c"]["wall_s"] > 0 and summary["wall_ratio_c_over_py"] > 0
     assert summary["c"]["cmd"].endswith(" ".join(TINY_CASE)) and "-m nbnumba" in summary["py"]["cmd"]
     assert read_png(out / "c.png").shape == read_png(out / "py.png").shape == (32, 32)
-    assert read_png(out / "diff.png").shape == (32, 32, 3)
-    assert (read_png(out / "diff.png") == 255).all()
+    diff_png = read_png(out / "diff.png")
+    assert diff_png.shape[0] > 32 and diff_png.shape[1] >= 32  # the map, with the colour bar under it
+    assert (diff_png[:32, :32] == 255).all()
+    assert summary["png"]["diff_abs_max"] == 0.0 and summary["png"]["diff_rel_max"] == 0.0
+    # every output: the float and int images (-nonoise -nopgm), and the stdout summary lines
+    assert {name: f["status"] for name, f in summary["files"].items()} == \
+        {"floatimage.bin": "pass", "intimage.img": "pass"}
+    assert summary["files"]["intimage.img"]["detail"] == "header identical; 1024 of 1024 pixels equal"
+    assert summary["stdout"]["status"] == "pass" and summary["stdout"]["summary_lines"] >= 10
     # the trace pass: both logs kept, diffed with the trace-diff rules
     assert summary["trace"]["exit_code"] == 0
     assert "-trace_pixel 10 12" in summary["trace"]["c"]["cmd"]
@@ -110,8 +118,9 @@ def test_perturbed_image_exits_3_with_pictures(tmp_path, monkeypatch):
     assert m["max_rel_diff"] > 1e-6 and m["bit_identical_fraction"] < 1.0
     assert m["sum_ratio_py_over_c"] != 1.0
     c_png, py_png, diff_png = (read_png(out / f"{n}.png") for n in ("c", "py", "diff"))
-    assert c_png.shape == py_png.shape == (32, 32) and diff_png.shape == (32, 32, 3)
-    assert len(np.unique(diff_png.reshape(-1, 3), axis=0)) > 1
+    assert c_png.shape == py_png.shape == (32, 32) and diff_png.shape[2] == 3
+    assert len(np.unique(diff_png[:32, :32].reshape(-1, 3), axis=0)) > 1
+    assert summary["files"]["floatimage.bin"]["status"] == "FAIL"
     assert c_png.max() == 255 or py_png.max() == 255
     assert "result: FAIL (exit 3)" in result.output
 
@@ -124,6 +133,92 @@ def test_shape_mismatch_exits_4(tmp_path, monkeypatch):
     assert result.exit_code == 4, result.output
     assert summary["shape_c"] == [24, 24] and summary["shape_py"] == [32, 32]
     assert "shapes differ" in summary["error"] and summary["exit_code"] == 4
+
+
+def test_planted_difference_in_the_smv_int_image_alone_fails(tmp_path, monkeypatch):
+    c_bin = altered_port(tmp_path, "int_pixel.py", after="""
+        data = bytearray(open("intimage.img", "rb").read())
+        data[512 + 2 * 100] ^= 1   # one pixel's low byte: one ADU
+        open("intimage.img", "wb").write(bytes(data))
+    """)
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c_bin)
+    assert result.exit_code == 3, result.output
+    assert summary["pass"] is False and summary["exit_code"] == 3
+    assert summary["float_image_pass"] is True and summary["metrics"]["bit_identical_fraction"] == 1.0
+    entry = summary["files"]["intimage.img"]
+    assert (entry["status"], entry["kind"], entry["header_equal"], entry["n_equal"], entry["max_abs_diff"]) == \
+        ("FAIL", "SMV image", True, 1023, 1)
+    assert entry["detail"] == "header identical; 1023 of 1024 pixels equal; max |py-c| = 1 ADU"
+    assert summary["files"]["floatimage.bin"]["status"] == "pass" and summary["stdout"]["status"] == "pass"
+    assert "intimage.img    SMV image    FAIL" in result.output and "result: FAIL (exit 3)" in result.output
+
+
+def test_header_extra_file_fdump_and_pgm_differences(tmp_path, monkeypatch):
+    args = [a for a in TINY_CASE if a != "-nopgm"] + ["-pgmfile", "p.pgm"]
+    c_bin = altered_port(tmp_path, "others.py", after="""
+        data = open("intimage.img", "rb").read()
+        open("intimage.img", "wb").write(data.replace(b"PIXEL_SIZE=0.1", b"PIXEL_SIZE=0.2"))
+        open("extra.txt", "w").write("C only")
+        pgm = bytearray(open("p.pgm", "rb").read())
+        pgm[-1] ^= 0xFF
+        open("p.pgm", "wb").write(bytes(pgm))
+    """)
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c_bin, args=args)
+    assert result.exit_code == 3, result.output
+    files = summary["files"]
+    assert files["intimage.img"]["detail"].startswith("header DIFFERS; 1024 of 1024 pixels equal")
+    assert files["intimage.img"]["status"] == "FAIL"
+    assert (files["extra.txt"]["status"], files["extra.txt"]["detail"]) == ("FAIL", "written by C only")
+    # one byte of 1024 pixels: 99.9% equal, below the 99.99% rule
+    assert files["p.pgm"]["kind"] == "PGM" and files["p.pgm"]["status"] == "FAIL"
+
+
+def test_stdout_summary_lines_are_compared(tmp_path, monkeypatch):
+    body = """
+        print({line!r})
+        np.ones(16, '<f4').tofile('floatimage.bin')
+    """
+    c = fake_simulator(tmp_path, "c.py", body.format(line="max_I = 152.3  at 0.001 0.002"))
+    py = fake_simulator(tmp_path, "py.py", body.format(line="max_I = 152.4  at 0.001 0.002"))
+    result, _, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, args=[])
+    assert result.exit_code == 3, result.output
+    assert summary["float_image_pass"] is True
+    assert summary["stdout"] == {"status": "FAIL", "summary_lines": 1,
+                                 "missing": ["missing stdout line 'max_I = 152.3 at 0.001 0.002'"]}
+    assert "stdout: FAIL  0 of 1 summary lines of the C found in the port's stdout" in result.output
+
+
+def test_noise_image_seeded_from_the_clock_is_listed_not_compared(tmp_path, monkeypatch):
+    monkeypatch.setenv("NB_C_BIN", port_wrapper(tmp_path))
+    noisy = [a for a in TINY_CASE if a != "-nonoise"]
+    result, _, summary = invoke(tmp_path, monkeypatch, args=noisy)
+    assert result.exit_code == 0, result.output
+    assert summary["files"]["noiseimage.img"]["status"] == "skipped"
+    assert "pass -seed N" in summary["files"]["noiseimage.img"]["detail"]
+    result, _, summary = invoke(tmp_path, monkeypatch, args=noisy + ["-seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert summary["files"]["noiseimage.img"]["status"] == "pass"
+    assert clock_seeded(["-mosaic_seed", "3"]) and not clock_seeded(["-seed", "3"])
+
+
+def test_trace_pixel_with_a_plain_c_binary(tmp_path, monkeypatch):
+    """The plain C prints no trace: one note says how to pass the instrumented build, the images
+    still decide, and summary.json agrees with the exit status."""
+    plain = altered_port(tmp_path, "plain.py", before="""
+        i = args.index("-trace_pixel") if "-trace_pixel" in args else None
+        if i is not None:
+            del args[i:i + 3]
+    """)
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", plain, "--trace-pixel", "10", "12")
+    assert result.exit_code == 0, result.output
+    assert summary["pass"] is True and summary["exit_code"] == 0
+    trace = summary["trace"]
+    assert trace["status"] == "no C trace" and trace["files"] == ["c_trace.log", "py_trace.log"]
+    assert all((out / name).exists() for name in trace["files"]) and not (out / "metrics.json").exists()
+    note = [l for l in result.stderr.splitlines() if "trace" in l]
+    assert len(note) == 1 and note[0].startswith("compare: note: ") and "--c-trace-bin PATH" in note[0]
+    assert "printed no trace lines (the plain nanoBragg prints none)" in note[0]
+    assert "result: PASS (exit 0)" in result.stdout
 
 
 # ---------------------------------------------------------------- failures (no port needed)
@@ -165,7 +260,7 @@ def test_fake_simulators_roi_threshold_and_nonsquare_shape(tmp_path, monkeypatch
     result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, args=args)
     assert result.exit_code == 3 and summary["shape_c"] == [6, 10]
     assert summary["metrics"]["max_abs_diff"] == 5.0
-    assert read_png(out / "diff.png").shape == (6, 10, 3)
+    assert read_png(out / "diff.png")[:6, :10].shape == (6, 10, 3)
     result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, "--roi", "1", "9", "0", "5",
                                   args=args)
     assert result.exit_code == 0 and summary["metrics"]["n_pixels"] == 9 * 6
@@ -236,6 +331,25 @@ def test_picture_scales():
     assert scale == 2.0
     assert tuple(rgb[0, 1]) == (255, 255, 255)
     assert rgb[0, 0, 2] > rgb[0, 0, 0] and rgb[0, 2, 0] > rgb[0, 2, 2]
+
+
+def test_colour_bar_gives_the_absolute_and_relative_scale():
+    """A 1e-13 difference on an image whose maximum is 150 is labelled as such."""
+    assert legend_lines(1.25e-13, 150.0, 0) == (("-1.25e-13", "0", "+1.25e-13"),
+                                               ["abs: max|py-c| = 1.25e-13", "rel: max|py-c|/max|c| = 8.33e-16"])
+    assert legend_lines(0.0, 150.0, 2) == (("", "0", ""), ["identical: max|py-c| = 0", "black: 2 not finite"])
+    c = np.full((20, 30), 150, np.float32)
+    py = c.copy()
+    py[5, 5] += np.float32(1e-4)
+    rgb, scale = diff_rgb(c, py)
+    picture = with_colour_bar(rgb, scale, 150.0)
+    assert (picture[:20, :30] == rgb).all()  # the map, pixel for pixel, at the top left
+    assert picture.shape[1] > 200 and picture.shape[0] > 20 + 3 * 9
+    bar = picture[25]  # a row through the colour bar: blue at the left end, red at the right
+    left, right = bar[4], bar[4 + 36 * 6 - 1]
+    assert left[2] > left[0] and right[0] > right[2]
+    legend = picture[21:]
+    assert (legend == 0).all(axis=-1).sum() > 100  # black text drawn
 
 
 def test_png_round_trip(tmp_path):

@@ -1,4 +1,5 @@
 """Trace parsing (nbnumba.tracelog) and `nbnumba trace-diff` on the reference C traces."""
+import gzip
 import json
 import math
 import re
@@ -6,15 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from golden import run_case
 from nbnumba.tools.trace_diff import diff_traces, trace_diff_cmd
+from nbnumba.tracefmt import c_d
 from nbnumba.tracelog import detect_prefix, first_values, parse_trace, read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "traces" / "reference"
 CASES = ["cubic_defaultF", "phi_sweep_carryover", "xds_close_rot", "sourcefile"]
+LAYOUTS = ROOT / "tests" / "data" / "trace_layouts"
+DETECTOR_BLOCK = ["fdet_after_rotz", "sdet_after_rotz", "odet_after_rotz", "twotheta_axis",
+                  "fdet_after_twotheta", "sdet_after_twotheta", "odet_after_twotheta"]
 
 
 def ref_text(case):
@@ -119,7 +126,8 @@ def test_reference_against_itself_passes(tmp_path, case):
     assert result.exit_code == 0, result.output
     m = metrics(tmp_path / "out")
     assert m["first_divergence"] is None
-    assert m["num_divergent"] == 0 and m["missing_in_py"] == [] and m["missing_in_c"] == []
+    assert m["num_divergent"] == 0 and m["num_compared"] == len(read_trace(REFERENCE / f"{case}.log"))
+    assert m["only_in_c"] == m["only_in_py"] == {"labels": {}, "extra_occurrences": {}, "lines": []}
     assert "result: PASS" in result.output
 
 
@@ -127,12 +135,8 @@ def test_planted_divergence_names_first_label_in_pipeline_order(tmp_path):
     c_text = ref_text("cubic_defaultF")
     f_cell = value_of(c_text, "TRACE_C: F_cell")
     final = value_of(c_text, "TRACE_C: I_pixel_final")
-    py = set_value(as_py(c_text), "TRACE_PY: F_cell", f_cell * (1 + 1e-3))
-    py = set_value(py, "TRACE_PY: I_pixel_final", final * 1.5)
-    # the later (and larger) divergence comes first in the port's log: order must follow the C log
-    lines = py.splitlines()
-    moved = next(l for l in lines if l.startswith("TRACE_PY: I_pixel_final"))
-    py = "\n".join([moved] + [l for l in lines if l != moved]) + "\n"
+    py = set_value(as_py(c_text), "TRACE_PY: I_pixel_final", final * 1.5)
+    py = set_value(py, "TRACE_PY: F_cell", f_cell * (1 + 1e-3))
     out = tmp_path / "out"
     result = run(tmp_path, c_text, py, "--out", str(out))
     assert result.exit_code == 3, result.output
@@ -141,11 +145,27 @@ def test_planted_divergence_names_first_label_in_pipeline_order(tmp_path):
     assert first["label"] == "F_cell" and first["component"] == "[0]"
     assert first["c"] == f_cell and first["rel"] == pytest.approx(1e-3, rel=1e-6)
     assert first["abs"] == pytest.approx(f_cell * 1e-3, rel=1e-6)
-    assert m["num_divergent"] == 2
+    assert m["num_divergent"] == 2 and [d["label"] for d in m["divergent"]] == ["F_cell", "I_pixel_final"]
     assert m["labels"]["I_pixel_final"]["status"] == "divergent"
     assert m["labels"]["F_cell"]["order"] < m["labels"]["I_pixel_final"]["order"]
     assert m["scaling"]["F_cell"]["ratio"] == pytest.approx(1 + 1e-3)
-    assert "first divergence: F_cell" in result.output and "DIVERGES" in result.output
+    assert "first divergence: F_cell" in result.output and "DIVERGES 1/1" in result.output
+
+
+def test_a_line_out_of_order_is_not_paired(tmp_path):
+    """Records pair in the order of both logs: a line the port prints elsewhere is reported as
+    one-sided on both sides, not compared with a record further on."""
+    c_text = ref_text("cubic_defaultF")
+    lines = as_py(c_text).splitlines()
+    moved = next(l for l in lines if l.startswith("TRACE_PY: I_pixel_final"))
+    py = "\n".join([moved] + [l for l in lines if l != moved]) + "\n"
+    out = tmp_path / "out"
+    result = run(tmp_path, c_text, py, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    m = metrics(out)
+    assert m["only_in_c"]["extra_occurrences"] == m["only_in_py"]["extra_occurrences"] == {"I_pixel_final": 1}
+    assert m["only_in_py"]["lines"] == [1] and "I_pixel_final" not in m["labels"]
+    assert "only in C (extra occurrences" in result.output
 
 
 def test_within_tolerance_and_custom_tolerance(tmp_path):
@@ -165,19 +185,27 @@ def test_per_phi_divergence_is_keyed_by_phi_tic(tmp_path):
     assert first["label"] == "PHI:phi_tic=3" and first["component"] == "k_frac"
 
 
-def test_missing_and_extra_labels(tmp_path):
+def test_labels_only_one_log_prints_are_reported_apart(tmp_path):
     c_text = ref_text("cubic_defaultF")
     py = "\n".join(l for l in as_py(c_text).splitlines() if not l.startswith("TRACE_PY: polar "))
-    py += "\nTRACE_PY: port_only_label 1\n"
+    py += "\nTRACE_PY: port_only_label 1\nTRACE_PY: port_only_label 2\n"
     out = tmp_path / "out"
     result = run(tmp_path, c_text, py, "--out", str(out))
-    assert result.exit_code == 3
+    # values are judged where both logs have the label: the one-sided labels are listed, not failed
+    assert result.exit_code == 0, result.output
     m = metrics(out)
-    assert m["missing_in_py"] == ["polar"] and m["missing_in_c"] == ["port_only_label"]
-    assert m["first_divergence"] is None and m["labels"]["polar"]["status"] == "missing_in_py"
-    assert "missing in PY: polar" in result.output
-    # a label only the port prints is reported but is no failure
-    assert run(tmp_path, c_text, as_py(c_text) + "TRACE_PY: port_only_label 1\n").exit_code == 0
+    assert m["only_in_c"]["labels"] == {"polar": 1} and m["only_in_c"]["extra_occurrences"] == {}
+    assert m["only_in_py"]["labels"] == {"port_only_label": 2}
+    assert m["first_divergence"] is None and "polar" not in m["labels"]
+    assert "only in C (labels the PY log does not print): polar" in result.output
+    assert "only in PY (labels the C log does not print): port_only_label (x2)" in result.output
+    assert "result: PASS" in result.output
+
+
+def test_logs_with_no_label_in_common_fail(tmp_path):
+    result = run(tmp_path, "TRACE_C: F_cell 1\n", "TRACE_PY: F_latt 1\n")
+    assert result.exit_code == 3
+    assert "first divergence: none compared: the logs share no label" in result.output
 
 
 def test_text_and_count_mismatches_diverge(tmp_path):
@@ -194,16 +222,17 @@ def test_text_and_count_mismatches_diverge(tmp_path):
     assert (first["label"], first["component"], first["c"], first["py"]) == ("hkl_rounded", "count", 3, 2)
 
 
-def test_all_occurrences_mode_sees_later_blocks(tmp_path):
+def test_later_blocks_are_compared(tmp_path):
     c_text = ref_text("sourcefile")
     lines = as_py(c_text).splitlines()
     second = [i for i, l in enumerate(lines) if l.startswith("TRACE_PY: pixel_pos_meters")][1]
     lines[second] = "TRACE_PY: pixel_pos_meters 0.2 0.2 0.2"
-    py = "\n".join(lines) + "\n"
-    assert run(tmp_path, c_text, py).exit_code == 0
     out = tmp_path / "out"
-    assert run(tmp_path, c_text, py, "--all-occurrences", "--out", str(out)).exit_code == 3
-    assert metrics(out)["first_divergence"]["label"] == "pixel_pos_meters#1"
+    assert run(tmp_path, c_text, "\n".join(lines) + "\n", "--out", str(out)).exit_code == 3
+    first = metrics(out)["first_divergence"]
+    assert first["label"] == "pixel_pos_meters#2" and first["key"] == "pixel_pos_meters"
+    assert first["py_line"] == second + 1
+    assert metrics(out)["labels"]["pixel_pos_meters"]["divergent"] == 1
 
 
 def test_source_channel_is_compared(tmp_path):
@@ -243,20 +272,20 @@ def test_output_files(tmp_path):
                  "--py-cmd", "nbnumba -default_F 100 -trace_pixel 64 64")
     assert result.exit_code == 3
     m = metrics(out)
-    assert set(m) >= {"tolerance", "first_divergence", "num_divergent", "missing_in_py", "missing_in_c",
-                      "labels", "scaling"}
+    assert set(m) >= {"tolerance", "first_divergence", "num_divergent", "only_in_c", "only_in_py",
+                      "labels", "scaling", "divergent"}
     assert m["tolerance"] == 1e-6
     assert set(m["first_divergence"]) >= {"label", "component", "c", "py", "abs", "rel"}
     assert m["first_divergence"]["label"] == "omega_pixel"
     assert list(m["labels"])[:2] == ["fdet_after_rotz", "sdet_after_rotz"]
-    entry = m["labels"]["omega_pixel"]
+    entry = m["labels"]["omega_pixel"]["worst"]
     assert entry["components"][0]["c"] == pytest.approx(9.99999250000469e-07) and entry["components"][0]["py"] == 2e-6
     assert m["scaling"]["omega_pixel"]["ratio"] == pytest.approx(2e-6 / 9.99999250000469e-07)
 
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# Trace diff")
-    assert "| # | label | status | component | C | PY | abs | rel |" in summary
-    assert "| omega_pixel | DIVERGES | [0] |" in summary
+    assert "| # | label | n | status | component | C | PY | abs | rel |" in summary
+    assert "| omega_pixel | 1 | DIVERGES 1/1 | [0] |" in summary
     assert "first divergence: omega_pixel" in summary
 
     meta = json.loads((out / "run_metadata.json").read_text())
@@ -282,3 +311,90 @@ def test_trace_diff_through_the_nbnumba_command(tmp_path):
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "result: PASS" in proc.stdout
+
+
+# ---------------------------------------------------------------- the instrumented C's two layouts
+
+
+def layout_cases():
+    return json.loads((LAYOUTS / "cases.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def port_traces(tmp_path_factory):
+    """{case: (float image bytes, TRACE_PY log)} of nbnumba on every case of trace_layouts/."""
+    out = {}
+    for case in layout_cases():
+        folder = tmp_path_factory.mktemp(case["name"])
+        run = run_case(case, folder, ["-trace_pixel", *case["trace_pixel_slow_fast"]], inputs=LAYOUTS)
+        assert run.rc == 0, run.output
+        out[case["name"]] = (run.files["floatimage.bin"], run.stdout)
+    return out
+
+
+def c_layout(case, layout):
+    return (LAYOUTS / f"{case}.{layout}.log").read_text()
+
+
+@pytest.mark.parametrize("layout", ["once", "twice"])
+@pytest.mark.parametrize("case", ["beam_rotx_twotheta", "xds_sample_pivot", "nan_index"])
+def test_bit_identical_runs_pass_with_either_layout(tmp_path, port_traces, case, layout):
+    image, py = port_traces[case]
+    with gzip.open(LAYOUTS / f"{case}.floatimage.bin.gz") as fh:
+        assert image == fh.read()  # the same image, byte for byte (NaN included)
+    out = tmp_path / "out"
+    result = run(tmp_path, c_layout(case, layout), py, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    m = metrics(out)
+    assert m["num_divergent"] == 0 and m["only_in_c"]["lines"] == []
+    if layout == "twice":  # nbnumba prints this layout
+        assert m["only_in_py"]["lines"] == []
+        assert m["num_compared"] == len(parse_trace(py))
+
+
+def test_once_layout_pairs_the_detector_block_with_the_later_one(tmp_path, port_traces):
+    _, py = port_traces["beam_rotx_twotheta"]
+    diff = diff_traces(parse_trace(c_layout("beam_rotx_twotheta", "once")), parse_trace(py))
+    assert diff.exit_code == 0
+    assert diff.only_in_py.extra == {label: 1 for label in DETECTOR_BLOCK}
+    assert diff.only_in_py.labels == {f"PHI:phi_tic={i}": 4 for i in range(3)}
+    block = [p for p in diff.pairs if p.c.key in DETECTOR_BLOCK]
+    assert [p.py.occurrence for p in block] == [1] * 7  # the port's second block, after all rotations
+    assert block[0].c.values == block[0].py.values == (-0.0151344359013386, -0.0858316511774313, 0.996194698091746)
+
+
+@pytest.mark.parametrize("layout, name", [("once", "fdet_after_twotheta"), ("twice", "fdet_after_twotheta#2")])
+def test_planted_divergence_is_named_first_in_either_layout(tmp_path, port_traces, layout, name):
+    _, py = port_traces["beam_rotx_twotheta"]
+    lines = py.splitlines()
+    block = [i for i, l in enumerate(lines) if l.startswith("TRACE_PY:fdet_after_twotheta=")][1]
+    lines[block] = "TRACE_PY:fdet_after_twotheta=-0.0151 -0.0858316511774313 0.996194698091746"
+    late = [i for i, l in enumerate(lines) if l.startswith("TRACE_PY: F_cell ")][2]
+    lines[late] = "TRACE_PY: F_cell 101"
+    out = tmp_path / "out"
+    result = run(tmp_path, c_layout("beam_rotx_twotheta", layout), "\n".join(lines) + "\n", "--out", str(out))
+    assert result.exit_code == 3, result.output
+    m = metrics(out)
+    first = m["first_divergence"]
+    assert (first["label"], first["component"], first["py_line"]) == (name, "[0]", block + 1)
+    assert first["rel"] == pytest.approx((0.0151344359013386 - 0.0151) / 0.996194698091746, rel=1e-9)
+    assert [d["label"] for d in m["divergent"]] == [name, "F_cell#3"]
+    assert f"first divergence: {name} (component [0])" in result.output
+
+
+def test_rounded_indices_print_as_the_c_int(port_traces):
+    """h0 = (int) ceil(h - 0.5) of a NaN is INT_MIN in the C, not the 64-bit minimum."""
+    _, py = port_traces["nan_index"]
+    c = c_layout("nan_index", "twice")
+    assert "TRACE_C: hkl_rounded -2147483648 -2147483648 -2147483648" in c.splitlines()
+    assert py.count("TRACE_PY: hkl_rounded -2147483648 -2147483648 -2147483648\n") == 4
+    assert "TRACE_PY: hkl_frac -nan -nan -nan\n" in py  # glibc keeps the NaN's sign
+    # the whole trace is the C's, text for text
+    assert [l for l in py.splitlines() if l.startswith("TRACE_PY") and not l.startswith("TRACE_PY_CONFIG")] == \
+        [l for l in as_py(c).splitlines() if l.startswith("TRACE_PY")]
+
+
+def test_c_int_text():
+    assert c_d(float("nan")) == c_d(-9.223372036854776e18) == c_d(3e9) == c_d(float("inf")) == "-2147483648"
+    assert (c_d(-1.0), c_d(np.float64(2147483647.0)), c_d(np.int64(7))) == ("-1", "2147483647", "7")
+    assert (c_d(2 ** 32 + 5), c_d(2 ** 31)) == ("5", "-2147483648")  # an int keeps its low 32 bits

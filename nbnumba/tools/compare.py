@@ -1,24 +1,35 @@
 """`nbnumba compare [OPTIONS] -- ARGS...`: run nanoBragg.c and nbnumba on the same arguments.
 
 Each program runs in its own temporary folder (the input files ARGS name and a `Fdump.bin`
-of the current folder are copied in), timed by wall clock. Both float images are read
-(`floatimage.bin`, or the `-floatfile`/`-floatimage` name) and shaped by the SIZE1 (fast) /
-SIZE2 (slow) fields of the program's SMV int image (`intimage.img`, or the
-`-intfile`/`-intimage` name), falling back to a square. Over the compared pixels (all, or
-`--roi xmin xmax ymin ymax` in fast/slow pixel indices, inclusive, and pixels where either
-image exceeds `--threshold`) it measures correlation, RMSE, max |py-c|, max |py-c| / max|c|,
-both sums and their ratio, and the bit-identical fraction; `wall_ratio_c_over_py` is the C's
-wall time over the port's (above 1, the port is faster). It writes into
---outdir: `c.png`, `py.png` (shared log-like gray scale), `diff.png` (port minus C,
-blue-white-red on a signed square-root scale; all three cropped to --roi when given),
-`summary.json`, and both programs' output (`c_stdout.txt`, `py_stdout.txt`).
+of the current folder are copied in), timed by wall clock. Then every output is compared:
 
-With `--trace-pixel S F` both programs run again with `-trace_pixel S F` (the C side with
-`--c-trace-bin`, an instrumented build, when given); their output is kept as `c_trace.log` /
-`py_trace.log` and diffed label by label as `nbnumba trace-diff` does, into the same folder.
+- the float images (`floatimage.bin`, or the `-floatfile`/`-floatimage` name), shaped by the
+  SIZE1 (fast) / SIZE2 (slow) fields of the program's SMV int image (`intimage.img`, or the
+  `-intfile`/`-intimage` name), falling back to a square. Over the compared pixels (all, or
+  `--roi xmin xmax ymin ymax` in fast/slow pixel indices, inclusive, and pixels where either
+  image exceeds `--threshold`) it measures correlation, RMSE, max |py-c|, max |py-c| / max|c|,
+  both sums and their ratio, and the bit-identical fraction;
+- every other file either program wrote (copies of the inputs left unchanged excepted), by
+  the parity rules of nbnumba.tools.parity: SMV images (header bytes and pixels; a noise image
+  seeded from the clock, with no `-seed`, is listed but not compared), PGM, `Fdump.bin` and
+  anything else byte for byte; a file only one program wrote fails;
+- the stdout summary lines of the C (`max_I =`, `mean=`, the geometry lines, ...), which must
+  all appear in the port's stdout.
 
-Exit status: 0 the images agree (PASS_RULE), 3 they differ (or the traces do), 4 their shapes
-differ, 2 a program failed or an input/output could not be read.
+`wall_ratio_c_over_py` is the C's wall time over the port's (above 1, the port is faster). It
+writes into --outdir: `c.png`, `py.png` (shared log-like gray scale), `diff.png` (port minus C
+with a colour bar giving its absolute and relative scale, see nbnumba.tools.pictures; all
+three cropped to --roi when given), `summary.json`, and both programs' output (`c_stdout.txt`,
+`py_stdout.txt`).
+
+With `--trace-pixel S F` both programs run again with `-trace_pixel S F`, the C side with
+`--c-trace-bin` (an instrumented build, compiled with -DTRACING) when given, else with
+`--c-bin`; their output is kept as `c_trace.log` / `py_trace.log` and diffed label by label as
+`nbnumba trace-diff` does, into the same folder. A plain nanoBragg prints no trace: then a
+one-line note says how to pass the instrumented build, and the trace is left out of the verdict.
+
+Exit status: 0 every output agrees (PASS_RULE), 3 an output differs (or the traces do), 4 the
+float images' shapes differ, 2 a program failed or an input/output could not be read.
 """
 import os
 import re
@@ -33,28 +44,33 @@ from dataclasses import dataclass
 import click
 import numpy as np
 
-from nbnumba.png import write_png
-from nbnumba.tools.trace_diff import environment, run_trace_diff, write_json
+from nbnumba.tools import parity
+from nbnumba.tools.pictures import write_pictures
+from nbnumba.tools.trace_diff import OUTPUT_FILES, environment, run_trace_diff, write_json
+from nbnumba.tracelog import read_trace
 
 EXIT_OK, EXIT_INPUT, EXIT_DIFFER, EXIT_SHAPE = 0, 2, 3, 4
 MIN_CORRELATION = 0.999999
 MAX_REL_DIFF = 1e-6
 PASS_RULE = {
-    "text": f"pass when correlation >= {MIN_CORRELATION} and max_rel_diff <= {MAX_REL_DIFF} "
-            "over the compared pixels, with every compared pixel finite; "
-            "max_rel_diff = max|py - c| / max|c|",
+    "text": f"pass when the float images have correlation >= {MIN_CORRELATION} and max_rel_diff <= "
+            f"{MAX_REL_DIFF} over the compared pixels, every compared pixel finite (max_rel_diff = "
+            f"max|py - c| / max|c|); both programs wrote the same files; SMV images have identical "
+            f"headers and >= {parity.SMV_EQUAL:.2%} equal pixels (noise image {parity.SMV_NOISE_EQUAL:.1%}); "
+            f"PGM files >= {parity.PGM_EQUAL:.2%} equal bytes; other files (Fdump.bin) are byte-identical; "
+            "and every stdout summary line of the C appears in the port's stdout",
     "min_correlation": MIN_CORRELATION,
     "max_rel_diff": MAX_REL_DIFF,
+    "smv_equal": parity.SMV_EQUAL,
+    "smv_noise_equal": parity.SMV_NOISE_EQUAL,
+    "pgm_equal": parity.PGM_EQUAL,
 }
 INPUT_FLAGS = ("-hkl", "-mat", "-sourcefile", "-img", "-mask", "-stol", "-4stol", "-Q", "-dump")
 FLOAT_FLAGS, FLOAT_DEFAULT = ("-floatfile", "-floatimage"), "floatimage.bin"
 INT_FLAGS, INT_DEFAULT = ("-intfile", "-intimage"), "intimage.img"
+NOISE_FLAGS, NOISE_DEFAULT = ("-noisefile", "-noiseimage"), "noiseimage.img"
 FDUMP = "Fdump.bin"
 TINY = 1e-300
-# diverging map end points (port below C: blue, above: red)
-BLUE = np.array([59, 76, 192], float)
-RED = np.array([180, 4, 38], float)
-WHITE = np.array([255, 255, 255], float)
 
 
 class CompareError(Exception):
@@ -74,7 +90,8 @@ class RunResult:
     folder: str
     returncode: object  # int, or "timeout"
     wall_s: float
-    output: str
+    output: str   # stdout then stderr
+    stdout: str
 
     def as_json(self):
         return {"cmd": shlex.join(self.cmd), "exit_code": self.returncode, "wall_s": round(self.wall_s, 6)}
@@ -136,12 +153,12 @@ def run_program(name, cmd, folder, timeout):
     try:
         proc = subprocess.run(cmd, cwd=folder, env=child_env(), capture_output=True, text=True,
                               errors="replace", timeout=timeout)
-        code, output = proc.returncode, proc.stdout + proc.stderr
+        code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as exc:
-        code, output = "timeout", _text(exc.stdout) + _text(exc.stderr)
+        code, stdout, stderr = "timeout", _text(exc.stdout), _text(exc.stderr)
     except OSError as exc:
         raise CompareError(f"cannot run {name} command {shlex.join(cmd)}: {exc.strerror or exc}") from None
-    return RunResult(name, cmd, folder, code, time.perf_counter() - start, output)
+    return RunResult(name, cmd, folder, code, time.perf_counter() - start, stdout + stderr, stdout)
 
 
 def _text(data):
@@ -251,40 +268,93 @@ def passes(metrics):
             and metrics["max_rel_diff"] <= MAX_REL_DIFF)
 
 
-def gray(image, vmax):
-    """Log-like 8-bit gray: 0 at <= 0, 255 at vmax, 1/1000 of vmax at about a quarter."""
-    x = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=vmax, neginf=0.0).clip(0, None)
-    if vmax <= 0:
-        return np.zeros(image.shape, np.uint8)
-    scaled = np.log1p(x / (vmax / 1000.0)) / np.log1p(1000.0)
-    return np.round(255 * scaled.clip(0, 1)).astype(np.uint8)
+# ---------------------------------------------------------------- every other output
 
 
-def diff_rgb(c, py):
-    """Port minus C as RGB on a signed square-root scale of |py-c| / max|py-c|:
-    blue below, white equal, red above, black where not finite."""
-    d = py.astype(np.float64) - c.astype(np.float64)
-    finite = np.isfinite(d)
-    scale = float(np.max(np.abs(d[finite]))) if finite.any() else 0.0
-    t = np.where(finite, d, 0.0) / scale if scale > 0 else np.zeros(d.shape)
-    t = (np.sign(t) * np.sqrt(np.abs(t).clip(0, 1)))[..., None]
-    rgb = np.where(t < 0, WHITE + (-t) * (BLUE - WHITE), WHITE + t * (RED - WHITE))
-    rgb[~finite] = 0
-    return np.round(rgb).astype(np.uint8), scale
+def written_files(folder, inputs, cwd):
+    """{path relative to folder: bytes} of every file a run left in its folder, less the
+    copies of its inputs that it left unchanged."""
+    out = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, folder)
+            with open(path, "rb") as fh:
+                data = fh.read()
+            if rel in inputs and _same_bytes(os.path.join(cwd, rel), data):
+                continue
+            out[rel] = data
+    return out
 
 
-def write_pictures(c, py, outdir, roi):
-    """c.png, py.png, diff.png (cropped to roi when given); return their scales."""
-    if roi is not None:
-        c, py = c[roi_window(roi)], py[roi_window(roi)]
-    both = np.concatenate([c.ravel(), py.ravel()]).astype(np.float64)
-    both = both[np.isfinite(both)]
-    vmax = float(both.max()) if both.size else 0.0
-    write_png(os.path.join(outdir, "c.png"), gray(c, vmax))
-    write_png(os.path.join(outdir, "py.png"), gray(py, vmax))
-    rgb, scale = diff_rgb(c, py)
-    write_png(os.path.join(outdir, "diff.png"), rgb)
-    return {"c": "c.png", "py": "py.png", "diff": "diff.png", "gray_max": vmax, "diff_abs_max": scale}
+def _same_bytes(path, data):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read() == data
+    except OSError:
+        return False
+
+
+def clock_seeded(args):
+    """True when no argument holds `-seed` (the C's strstr test): the noise is seeded from the clock."""
+    return not any("-seed" in arg for arg in args)
+
+
+def _equal_text(details, what):
+    if "n_equal" not in details:
+        return f"sizes differ: {details[what + '_c']} vs {details[what + '_py']} {what}"
+    return f"{details['n_equal']} of {details[what + '_c']} {what} equal"
+
+
+def file_entry(name, c_data, py_data, args, image_summary):
+    """{kind, status (pass | FAIL | skipped), detail, ...} of one file of the two runs."""
+    data = c_data if c_data is not None else py_data
+    float_name = os.path.normpath(flag_value(args, FLOAT_FLAGS, FLOAT_DEFAULT))
+    noise = name == os.path.normpath(flag_value(args, NOISE_FLAGS, NOISE_DEFAULT))
+    kind = ("float image" if name == float_name else "SMV noise image" if noise and parity.is_smv(data)
+            else "SMV image" if parity.is_smv(data) else "PGM" if data[:2] == b"P5" else "bytes")
+    if c_data is None or py_data is None:
+        return {"kind": kind, "status": "FAIL", "detail": f"written by {'PY' if c_data is None else 'C'} only"}
+    if kind == "float image":
+        m = image_summary["metrics"]
+        return {"kind": kind, "status": "pass" if image_summary["float_image_pass"] else "FAIL",
+                "detail": f"{m['bit_identical_fraction']:.4%} of compared pixels bit-identical, "
+                          f"max|py-c|/max|c| = {m['max_rel_diff']:.3g} (see the float image metrics)"}
+    if kind == "SMV noise image" and clock_seeded(args):
+        return {"kind": kind, "status": "skipped",
+                "detail": "not compared: the noise is seeded from the clock (pass -seed N to compare it)"}
+    if kind.startswith("SMV"):
+        details = parity.smv_details(c_data, py_data)
+        problems = parity.smv_problems(details, parity.SMV_NOISE_EQUAL if noise else parity.SMV_EQUAL)
+        text = ["header " + ("identical" if details["header_equal"] else "DIFFERS"), _equal_text(details, "pixels")]
+        if details.get("max_abs_diff"):
+            text.append(f"max |py-c| = {details['max_abs_diff']} ADU")
+    else:
+        details = parity.bytes_details(c_data, py_data)
+        problems = parity.pgm_problems(details) if kind == "PGM" else \
+            ([] if details["identical"] else ["not byte-identical"])
+        text = ["byte-identical" if details["identical"] else _equal_text(details, "bytes")]
+    return dict(details, kind=kind, status="FAIL" if problems else "pass", detail="; ".join(text),
+                problems=problems)
+
+
+def compare_files(runs, args, inputs, summary):
+    """Fill summary["files"] with every file either run wrote; return the exit status."""
+    cwd = os.getcwd()
+    c_files, py_files = (written_files(run.folder, inputs, cwd) for run in runs)
+    files = {name: file_entry(name, c_files.get(name), py_files.get(name), args, summary)
+             for name in sorted(set(c_files) | set(py_files))}
+    summary["files"] = files
+    return EXIT_DIFFER if any(f["status"] == "FAIL" for f in files.values()) else EXIT_OK
+
+
+def compare_stdout(runs, summary):
+    """Fill summary["stdout"]: the C's summary lines the port's stdout lacks; return the exit status."""
+    lines = parity.summary_lines(runs[0].stdout)
+    missing = parity.check_stdout(runs[0].stdout, runs[1].stdout)
+    summary["stdout"] = {"status": "FAIL" if missing else "pass", "summary_lines": len(lines),
+                         "missing": missing}
+    return EXIT_DIFFER if missing else EXIT_OK
 
 
 # ---------------------------------------------------------------- the command
@@ -320,7 +390,7 @@ def save_output(outdir, filename, run):
 
 
 def compare_images(runs, args, outdir, roi, threshold, summary):
-    """Fill summary with image metrics and write the pictures; return the exit status."""
+    """Fill summary with the float images' metrics and write the pictures; return the exit status."""
     c, py = (load_float_image(run, args) for run in runs)
     summary["shape_c"], summary["shape_py"] = list(c.shape), list(py.shape)
     if c.shape != py.shape:
@@ -328,23 +398,37 @@ def compare_images(runs, args, outdir, roi, threshold, summary):
                            f"{py.shape[0]}x{py.shape[1]} (slow x fast)", EXIT_SHAPE)
     metrics = image_metrics(c, py, selection(c.shape, roi, threshold, c, py))
     summary["metrics"] = metrics
-    summary["pass"] = passes(metrics)
-    summary["png"] = write_pictures(c, py, outdir, roi)
-    return EXIT_OK if summary["pass"] else EXIT_DIFFER
+    summary["float_image_pass"] = passes(metrics)
+    summary["png"] = write_pictures(c, py, outdir, roi_window(roi) if roi is not None else None)
+    return EXIT_OK if summary["float_image_pass"] else EXIT_DIFFER
+
+
+def no_trace_note(c_cmd):
+    return (f"compare: note: {c_cmd[0]} printed no trace lines (the plain nanoBragg prints none), so the "
+            "trace was not compared: build the instrumented C with -DTRACING and pass it as "
+            "--c-trace-bin PATH (or set NB_C_TRACE_BIN)")
 
 
 def compare_traces(c_cmd, py_cmd, args, trace_pixel, outdir, workdir, timeout, summary):
-    """Render the trace pixel on both sides, keep the logs and diff them; return the exit status."""
+    """Render the trace pixel on both sides, keep the logs and diff them; return the exit status
+    (0 with a note in summary["trace"] when the C printed no trace at all)."""
     extra = ["-trace_pixel", str(trace_pixel[0]), str(trace_pixel[1])]
     runs = run_both(c_cmd, py_cmd, list(args) + extra, workdir, timeout, tag="_trace")
-    summary["trace"] = {"pixel_slow_fast": list(trace_pixel), "c": runs[0].as_json(), "py": runs[1].as_json()}
+    trace = summary["trace"] = {"pixel_slow_fast": list(trace_pixel), "c": runs[0].as_json(),
+                                "py": runs[1].as_json(), "files": []}
     for run, filename in zip(runs, ("c_trace.log", "py_trace.log")):
         save_output(outdir, filename, run)
-        check_run(run)
-    code = run_trace_diff(os.path.join(outdir, "c_trace.log"), os.path.join(outdir, "py_trace.log"),
-                          out_dir=outdir, c_cmd=runs[0].as_json()["cmd"], py_cmd=runs[1].as_json()["cmd"])
-    summary["trace"]["exit_code"] = code
-    summary["trace"]["files"] = ["c_trace.log", "py_trace.log", "summary.md", "metrics.json", "run_metadata.json"]
+        trace["files"].append(filename)
+    check_run(runs[1])
+    c_log = os.path.join(outdir, "c_trace.log")
+    if not read_trace(c_log):   # a plain C, whatever it made of -trace_pixel (it contains "-pixel")
+        trace.update(status="no C trace", exit_code=EXIT_OK, note=no_trace_note(c_cmd))
+        return EXIT_OK
+    check_run(runs[0])
+    code = run_trace_diff(c_log, os.path.join(outdir, "py_trace.log"), out_dir=outdir,
+                          c_cmd=trace["c"]["cmd"], py_cmd=trace["py"]["cmd"])
+    trace["files"] += [name for name in OUTPUT_FILES if os.path.exists(os.path.join(outdir, name))]
+    trace.update(status="pass" if code == EXIT_OK else "FAIL", exit_code=code)
     return code
 
 
@@ -356,8 +440,24 @@ def report_lines(summary):
             lines.append(f"{side.upper():>2}: exit {run['exit_code']}  {run['wall_s']:.3f} s  {run['cmd']}")
     if summary.get("wall_ratio_c_over_py") is not None:
         lines.append(f"wall time C / PY: {summary['wall_ratio_c_over_py']:.3g} (above 1: the port is faster)")
+    if summary.get("metrics"):
+        lines.append("float image metrics:")
     for key, value in summary.get("metrics", {}).items():
         lines.append(f"  {key:<24} {value:.10g}" if isinstance(value, float) else f"  {key:<24} {value}")
+    if summary.get("files"):
+        lines.append("files:")
+        width = max(len(name) for name in summary["files"])
+        kind_w = max(len(f["kind"]) for f in summary["files"].values())
+        lines += [f"  {name:<{width}}  {f['kind']:<{kind_w}}  {f['status']:<7}  {f['detail']}"
+                  for name, f in summary["files"].items()]
+    out = summary.get("stdout")
+    if out:
+        lines.append(f"stdout: {out['status']}  {out['summary_lines'] - len(out['missing'])} of "
+                     f"{out['summary_lines']} summary lines of the C found in the port's stdout")
+        lines += [f"  {m}" for m in out["missing"]]
+    trace = summary.get("trace")
+    if trace and trace.get("status"):
+        lines.append(f"trace of pixel {trace['pixel_slow_fast'][0]} {trace['pixel_slow_fast'][1]}: {trace['status']}")
     return lines
 
 
@@ -382,15 +482,19 @@ def run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel,
             summary["wall_ratio_c_over_py"] = c_wall / py_wall if py_wall > 0 else None
             for run in runs:
                 check_run(run)
-            code = compare_images(runs, list(args), outdir, roi, threshold, summary)
+            codes = [compare_images(runs, list(args), outdir, roi, threshold, summary),
+                     compare_files(runs, list(args), input_files(list(args), os.getcwd()), summary),
+                     compare_stdout(runs, summary)]
             if trace_pixel:
                 c_trace_cmd = [program_path(c_trace_bin or c_bin)]
-                trace_code = compare_traces(c_trace_cmd, p_cmd, args, trace_pixel, outdir, workdir, timeout, summary)
-                code = code or trace_code
+                codes.append(compare_traces(c_trace_cmd, p_cmd, args, trace_pixel, outdir, workdir, timeout,
+                                            summary))
+            code = next((c for c in codes if c != EXIT_OK), EXIT_OK)
         except CompareError as exc:
             summary["error"] = str(exc)
             code = exc.code
         summary["exit_code"] = code
+        summary["pass"] = code == EXIT_OK
         write_json(os.path.join(outdir, "summary.json"), _json_safe(summary))
     for line in report_lines(summary):
         click.echo(line)
@@ -399,6 +503,8 @@ def run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel,
     else:
         click.echo(f"pass rule: {PASS_RULE['text']}")
         click.echo(f"result: {'PASS' if code == EXIT_OK else 'FAIL'} (exit {code})")
+    if summary["trace"] and summary["trace"].get("note"):
+        click.echo(summary["trace"]["note"], err=True)
     return code
 
 
@@ -425,10 +531,13 @@ def _json_safe(value):
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def compare_cmd(ctx, c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel, timeout, args):
-    """Run nanoBragg.c and nbnumba with the same ARGS and compare their float images.
+    """Run nanoBragg.c and nbnumba with the same ARGS and compare every output.
 
-    Exit 0 when they agree (correlation >= 0.999999 and max|py-c|/max|c| <= 1e-6), 3 when they
-    differ, 4 when their shapes differ, 2 when a program fails or an image cannot be read."""
+    Compares the float images (correlation, max|py-c|/max|c|, ...), every other file both
+    wrote (SMV header and pixels, PGM, Fdump.bin) and the stdout summary lines; --trace-pixel
+    also diffs the traces (the C side needs an instrumented build: --c-trace-bin). Exit 0 when
+    everything agrees, 3 when an output differs, 4 when the image shapes differ, 2 when a
+    program fails or an image cannot be read."""
     try:
         code = run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel, timeout, args)
     except CompareError as exc:

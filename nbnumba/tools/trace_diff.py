@@ -1,35 +1,44 @@
 """`nbnumba trace-diff C_LOG PY_LOG`: line up a nanoBragg.c trace with an nbnumba trace.
 
-Records are matched by key (label; `PHI:phi_tic=N` for per-phi lines; `SOURCE2:label` for
-per-source lines), on the first occurrence of each key (the golden checker's rule) or, with
-`--all-occurrences`, occurrence by occurrence. For every C record the port's record must
-carry the same number of numbers and the same non-numeric text, and every number must agree
-within the tolerance relative to the largest magnitude on the C line:
+A record's key is its label (`PHI:phi_tic=N` for per-phi lines, `SOURCE2:label` for
+per-source lines). Labels repeat (one block per subpixel, detector layer, ...), and the
+instrumented C's revisions print some blocks a different number of times (the detector
+block `fdet_after_rotz` ... `odet_after_twotheta` once or twice), so the two logs are
+aligned by their sequence of keys, as `diff` aligns lines: keys that only one log prints are
+set aside, then the longest runs of equal keys are paired, repeated keys in their order.
+
+Values are judged only on paired records: the port's record must carry as many numbers and
+the same non-numeric text as the C's, and every number must agree within the tolerance
+relative to the largest magnitude on the C line:
 
     abs = |py - c|        rel = abs / max(max |c_i| over the line, 1e-300)
 
-The report names the first divergent quantity in pipeline order (the order of the C log),
-counts the divergent labels, lists labels missing on either side and shows the py/C ratio
-of the scaling quantities. Exit status: 0 all within tolerance, 3 a divergence or a C label
-missing from the port's log, 2 an unreadable or empty log.
+Unpaired records are reported apart, as labels only one log prints and as extra occurrences
+of labels both print. The report names the first divergent record in pipeline order (the
+order of the C log), summarises every label over its occurrences and shows the py/C ratio of
+the scaling quantities. Exit status: 0 every paired record agrees, 3 a paired record
+diverges or the logs share no label, 2 an unreadable or empty log.
 """
 import datetime
+import difflib
 import json
 import math
 import os
 import platform
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
 import click
 
-from nbnumba.tracelog import all_occurrences, first_occurrences, read_trace
+from nbnumba.tracelog import read_trace
 
 TINY = 1e-300
 SCALING_LABELS = ("I_before_scaling", "F_cell", "F_latt", "omega_pixel", "polar",
                   "capture_fraction", "steps", "r_e_sqr", "fluence_photons_per_m2")
 EXIT_OK, EXIT_INPUT, EXIT_DIVERGED = 0, 2, 3
+LIST_LIMIT = 30  # one-sided labels named on stdout before "... and N more"
 
 
 class TraceInputError(Exception):
@@ -47,57 +56,125 @@ class Component:
     rel: Optional[float]
 
 
-@dataclass
-class LabelDiff:
-    """The comparison of one C record with the port's record of the same key."""
+def record_name(rec):
+    """`label` for a key's first record in its log, `label#2`, `label#3`, ... for later ones."""
+    return rec.key if rec.occurrence == 0 else f"{rec.key}#{rec.occurrence + 1}"
 
-    key: str
-    order: int
-    c_line: int
-    py_line: Optional[int]
-    status: str  # ok | divergent | missing_in_py
+
+def _worst(components):
+    """The component with the largest relative delta (count/text components first)."""
+    if not components:
+        return None
+    return max(components, key=lambda comp: math.inf if comp.rel is None else comp.rel)
+
+
+def _largest(values):
+    finite = [v for v in values if v is not None]
+    return max(finite) if finite else None
+
+
+@dataclass
+class Pair:
+    """A C record and the port's record the alignment pairs with it, compared."""
+
+    c: object   # TraceRecord
+    py: object  # TraceRecord
+    status: str  # ok | divergent
     reason: Optional[str] = None  # values | count | text, when divergent
     components: list = field(default_factory=list)
 
     @property
+    def name(self):
+        return record_name(self.c)
+
+    @property
     def worst(self):
-        """The component with the largest relative delta (count/text components first)."""
-        if not self.components:
-            return None
-        return max(self.components, key=lambda comp: math.inf if comp.rel is None else comp.rel)
+        return _worst(self.components)
 
     @property
     def max_abs(self):
-        finite = [comp.abs for comp in self.components if comp.abs is not None]
-        return max(finite) if finite else None
+        return _largest([comp.abs for comp in self.components])
 
     @property
     def max_rel(self):
-        finite = [comp.rel for comp in self.components if comp.rel is not None]
-        return max(finite) if finite else None
+        return _largest([comp.rel for comp in self.components])
+
+
+@dataclass
+class LabelSummary:
+    """Every paired record of one key: how many, how many diverge, the worst component."""
+
+    key: str
+    order: int
+    pairs: list
+
+    @property
+    def divergent(self):
+        return [p for p in self.pairs if p.status == "divergent"]
+
+    @property
+    def status(self):
+        return "divergent" if self.divergent else "ok"
+
+    @property
+    def worst_pair(self):
+        """The first divergent pair, else the pair holding the worst component."""
+        if self.divergent:
+            return self.divergent[0]
+        return max(self.pairs, key=lambda p: -1.0 if p.max_rel is None else p.max_rel)
+
+
+@dataclass
+class OneSided:
+    """The records of one log that the alignment left unpaired."""
+
+    records: list
+    other_keys: set
+
+    @property
+    def labels(self):
+        """{key: count} of the keys the other log never prints, in log order."""
+        return dict(Counter(r.key for r in self.records if r.key not in self.other_keys))
+
+    @property
+    def extra(self):
+        """{key: count} of unpaired occurrences of keys the other log prints too."""
+        return dict(Counter(r.key for r in self.records if r.key in self.other_keys))
+
+    @property
+    def lines(self):
+        return [r.lineno for r in self.records]
 
 
 @dataclass
 class TraceDiff:
-    """Every C key's comparison in pipeline order, plus the keys only one side has."""
+    """The paired records in pipeline order, what each log holds alone, the scaling ratios."""
 
     tolerance: float
-    labels: list
-    missing_in_py: list
-    missing_in_c: list
+    pairs: list
+    only_in_c: OneSided
+    only_in_py: OneSided
     scaling: dict
 
     @property
     def divergent(self):
-        return [d for d in self.labels if d.status == "divergent"]
+        return [p for p in self.pairs if p.status == "divergent"]
 
     @property
     def first_divergence(self):
         return self.divergent[0] if self.divergent else None
 
     @property
+    def labels(self):
+        """One LabelSummary per paired key, in the order of its first pair."""
+        by_key = {}
+        for pair in self.pairs:
+            by_key.setdefault(pair.c.key, []).append(pair)
+        return [LabelSummary(key, order, pairs) for order, (key, pairs) in enumerate(by_key.items())]
+
+    @property
     def exit_code(self):
-        return EXIT_DIVERGED if self.divergent or self.missing_in_py else EXIT_OK
+        return EXIT_DIVERGED if self.divergent or not self.pairs else EXIT_OK
 
 
 def _delta(c, py, scale):
@@ -124,42 +201,49 @@ def compare_records(c_rec, py_rec, tolerance):
     return "ok", None, comps
 
 
-def _keyed(records, every):
-    if every:
-        return {f"{key}#{occ}": rec for (key, occ), rec in all_occurrences(records).items()}
-    return first_occurrences(records)
+def align(c_records, py_records):
+    """[(i, j)]: indices of the C and PY records paired by their keys, in log order.
+
+    Keys only one log prints are set aside first; the rest are aligned with difflib (no
+    junk heuristic: every key takes part), which pairs the longest runs of equal keys and
+    recurses on either side of them, as `diff` pairs equal lines."""
+    shared = {r.key for r in c_records} & {r.key for r in py_records}
+    c_idx = [i for i, r in enumerate(c_records) if r.key in shared]
+    py_idx = [j for j, r in enumerate(py_records) if r.key in shared]
+    matcher = difflib.SequenceMatcher(None, [c_records[i].key for i in c_idx],
+                                      [py_records[j].key for j in py_idx], autojunk=False)
+    return [(c_idx[block.a + n], py_idx[block.b + n])
+            for block in matcher.get_matching_blocks() for n in range(block.size)]
 
 
-def _scaling(c_map, py_map):
+def _scaling(pairs):
+    """{label: c, py, ratio} of the first pair of each scaling label."""
+    first = {}
+    for pair in pairs:
+        first.setdefault(pair.c.key, pair)
     out = {}
     for label in SCALING_LABELS:
-        c_rec, py_rec = c_map.get(label), py_map.get(label)
-        if c_rec is None or not c_rec.values:
+        pair = first.get(label)
+        if pair is None or not pair.c.values or not pair.py.values:
             continue
-        c = c_rec.values[0]
-        py = py_rec.values[0] if py_rec is not None and py_rec.values else None
-        ratio = py / c if py is not None and c != 0 else None
-        out[label] = {"c": c, "py": py, "ratio": ratio}
+        c, py = pair.c.values[0], pair.py.values[0]
+        out[label] = {"c": c, "py": py, "ratio": py / c if c != 0 else None}
     return out
 
 
-def diff_traces(c_records, py_records, tolerance=1e-6, every_occurrence=False):
-    """Compare two parsed logs (lists of TraceRecord); return a TraceDiff."""
-    c_map, py_map = _keyed(c_records, every_occurrence), _keyed(py_records, every_occurrence)
-    labels = []
-    for order, (key, c_rec) in enumerate(sorted(c_map.items(), key=lambda kv: kv[1].lineno)):
-        py_rec = py_map.get(key)
-        if py_rec is None:
-            labels.append(LabelDiff(key, order, c_rec.lineno, None, "missing_in_py"))
-            continue
-        status, reason, comps = compare_records(c_rec, py_rec, tolerance)
-        labels.append(LabelDiff(key, order, c_rec.lineno, py_rec.lineno, status, reason, comps))
+def diff_traces(c_records, py_records, tolerance=1e-6):
+    """Align two parsed logs (lists of TraceRecord) and compare their paired records."""
+    matched = align(c_records, py_records)
+    pairs = [Pair(c_records[i], py_records[j], *compare_records(c_records[i], py_records[j], tolerance))
+             for i, j in matched]
+    c_paired, py_paired = {i for i, _ in matched}, {j for _, j in matched}
+    c_keys, py_keys = {r.key for r in c_records}, {r.key for r in py_records}
     return TraceDiff(
         tolerance=tolerance,
-        labels=labels,
-        missing_in_py=[d.key for d in labels if d.status == "missing_in_py"],
-        missing_in_c=[key for key in py_map if key not in c_map],
-        scaling=_scaling(first_occurrences(c_records), first_occurrences(py_records)),
+        pairs=pairs,
+        only_in_c=OneSided([r for i, r in enumerate(c_records) if i not in c_paired], py_keys),
+        only_in_py=OneSided([r for j, r in enumerate(py_records) if j not in py_paired], c_keys),
+        scaling=_scaling(pairs),
     )
 
 
@@ -198,14 +282,34 @@ def component_json(comp):
             "abs": _num(comp.abs), "rel": _num(comp.rel)}
 
 
+def pair_json(pair, components=True):
+    out = {"label": pair.name, "key": pair.c.key, "status": pair.status, "reason": pair.reason,
+           "c_line": pair.c.lineno, "py_line": pair.py.lineno,
+           "max_abs": _num(pair.max_abs), "max_rel": _num(pair.max_rel)}
+    if components:
+        out["components"] = [component_json(c) for c in pair.components]
+    return out
+
+
 def first_divergence_json(diff):
     first = diff.first_divergence
     if first is None:
         return None
     worst = first.worst
-    return {"label": first.key, "component": worst.name, "c": _num(worst.c), "py": _num(worst.py),
-            "abs": _num(worst.abs), "rel": _num(worst.rel), "c_line": first.c_line,
-            "py_line": first.py_line, "reason": first.reason}
+    return {"label": first.name, "key": first.c.key, "component": worst.name, "c": _num(worst.c),
+            "py": _num(worst.py), "abs": _num(worst.abs), "rel": _num(worst.rel),
+            "c_line": first.c.lineno, "py_line": first.py.lineno, "reason": first.reason}
+
+
+def one_sided_json(side):
+    return {"labels": side.labels, "extra_occurrences": side.extra, "lines": side.lines}
+
+
+def label_json(summary):
+    worst = summary.worst_pair
+    return {"order": summary.order, "status": summary.status, "pairs": len(summary.pairs),
+            "divergent": len(summary.divergent), "first_c_line": summary.pairs[0].c.lineno,
+            "first_py_line": summary.pairs[0].py.lineno, "worst": pair_json(worst)}
 
 
 def metrics_json(diff):
@@ -214,48 +318,80 @@ def metrics_json(diff):
         "tolerance": diff.tolerance,
         "exit_code": diff.exit_code,
         "first_divergence": first_divergence_json(diff),
+        "num_compared": len(diff.pairs),
         "num_divergent": len(diff.divergent),
-        "num_compared": sum(d.status != "missing_in_py" for d in diff.labels),
-        "missing_in_py": diff.missing_in_py,
-        "missing_in_c": diff.missing_in_c,
+        "only_in_c": one_sided_json(diff.only_in_c),
+        "only_in_py": one_sided_json(diff.only_in_py),
         "scaling": {k: {kk: _num(vv) for kk, vv in v.items()} for k, v in diff.scaling.items()},
-        "labels": {d.key: {"order": d.order, "status": d.status, "reason": d.reason,
-                           "c_line": d.c_line, "py_line": d.py_line,
-                           "max_abs": _num(d.max_abs), "max_rel": _num(d.max_rel),
-                           "components": [component_json(c) for c in d.components]}
-                   for d in diff.labels},
+        "labels": {s.key: label_json(s) for s in diff.labels},
+        "divergent": [pair_json(p) for p in diff.divergent],
     }
 
 
-STATUS_TEXT = {"ok": "ok", "divergent": "DIVERGES", "missing_in_py": "MISSING"}
-
-
-def _row(d):
-    worst = d.worst
+def _row(summary):
+    pair = summary.worst_pair
+    worst = pair.worst
     cells = [worst.name, _fmt(worst.c), _fmt(worst.py), _fmt(worst.abs, ".2e"), _fmt(worst.rel, ".2e")] \
         if worst else ["-"] * 5
-    return [str(d.order), d.key, STATUS_TEXT[d.status]] + cells
+    n_div = len(summary.divergent)
+    status = f"DIVERGES {n_div}/{len(summary.pairs)}" if n_div else "ok"
+    return [str(summary.order), summary.key, str(len(summary.pairs)), status] + cells
 
 
-HEADER = ["#", "label", "status", "component", "C", "PY", "abs", "rel"]
+HEADER = ["#", "label", "n", "status", "component", "C", "PY", "abs", "rel"]
 
 
-def _verdict_lines(diff):
+def _counted(counts, limit=None):
+    names = [key if n == 1 else f"{key} (x{n})" for key, n in counts.items()]
+    if limit is not None and len(names) > limit:
+        names = names[:limit] + [f"... and {len(names) - limit} more"]
+    return ", ".join(names)
+
+
+def _ranges(numbers, limit=None):
+    """'1-7, 59, 86' for [1, 2, ..., 7, 59, 86]."""
+    spans = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    text = [f"{a}-{b}" if b > a else str(a) for a, b in spans]
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + ["..."]
+    return ", ".join(text)
+
+
+def _one_sided_lines(diff, limit=None):
+    lines = []
+    for side, name, other in ((diff.only_in_c, "C", "PY"), (diff.only_in_py, "PY", "C")):
+        if side.labels:
+            lines.append(f"only in {name} (labels the {other} log does not print): "
+                         + _counted(side.labels, limit))
+        if side.extra:
+            lines.append(f"only in {name} (extra occurrences: the {other} log prints these labels "
+                         "fewer times): " + _counted(side.extra, limit))
+        if side.records:
+            lines.append(f"  at {name} log lines {_ranges(side.lines, limit)}")
+    return lines
+
+
+def _verdict_lines(diff, limit=None):
     first = first_divergence_json(diff)
     lines = [f"tolerance (rel): {diff.tolerance:g}",
-             f"compared labels: {sum(d.status != 'missing_in_py' for d in diff.labels)}, "
-             f"divergent: {len(diff.divergent)}, missing in PY: {len(diff.missing_in_py)}, "
-             f"missing in C: {len(diff.missing_in_c)}"]
+             f"compared: {len(diff.pairs)} records of {len(diff.labels)} labels, "
+             f"divergent: {len(diff.divergent)}; not compared: {len(diff.only_in_c.records)} "
+             f"records only in C, {len(diff.only_in_py.records)} only in PY"]
     if first:
         lines.append(f"first divergence: {first['label']} (component {first['component']}) "
                      f"C={_fmt(first['c'])} PY={_fmt(first['py'])} abs={_fmt(first['abs'], '.3e')} "
-                     f"rel={_fmt(first['rel'], '.3e')} (C log line {first['c_line']})")
-    else:
+                     f"rel={_fmt(first['rel'], '.3e')} (C log line {first['c_line']}, "
+                     f"PY log line {first['py_line']})")
+    elif diff.pairs:
         lines.append("first divergence: none")
-    if diff.missing_in_py:
-        lines.append("missing in PY: " + ", ".join(diff.missing_in_py))
-    if diff.missing_in_c:
-        lines.append("missing in C: " + ", ".join(diff.missing_in_c))
+    else:
+        lines.append("first divergence: none compared: the logs share no label")
+    lines += _one_sided_lines(diff, limit)
     lines.append("result: " + ("PASS" if diff.exit_code == EXIT_OK else "FAIL"))
     return lines
 
@@ -265,8 +401,8 @@ def _scaling_rows(diff):
 
 
 def text_report(diff):
-    """The stdout table: one row per C key (its worst component), then the verdict."""
-    rows = [HEADER] + [_row(d) for d in diff.labels]
+    """The stdout table: one row per paired label (its worst pair), then the verdict."""
+    rows = [HEADER] + [_row(s) for s in diff.labels]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     out = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
     if diff.scaling:
@@ -274,7 +410,7 @@ def text_report(diff):
         out.append("scaling quantities (ratio = PY / C):")
         out += [f"  {r[0]:<24} C={r[1]:<22} PY={r[2]:<22} ratio={r[3]}" for r in _scaling_rows(diff)]
     out.append("")
-    return "\n".join(out + _verdict_lines(diff))
+    return "\n".join(out + _verdict_lines(diff, LIST_LIMIT))
 
 
 def _md_table(header, rows):
@@ -291,8 +427,8 @@ def markdown_report(diff, c_log, py_log, commands):
     if diff.scaling:
         parts += ["", "## Scaling quantities", "",
                   _md_table(["label", "C", "PY", "PY / C"], _scaling_rows(diff))]
-    parts += ["", "## Labels in pipeline order (worst component per label)", "",
-              _md_table(HEADER, [_row(d) for d in diff.labels]), ""]
+    parts += ["", "## Labels in pipeline order (n paired records; worst component per label)", "",
+              _md_table(HEADER, [_row(s) for s in diff.labels]), ""]
     return "\n".join(parts)
 
 
@@ -328,6 +464,9 @@ def write_json(path, data):
         fh.write("\n")
 
 
+OUTPUT_FILES = ("summary.md", "metrics.json", "run_metadata.json")
+
+
 def write_outputs(diff, out_dir, c_log, py_log, c_cmd=None, py_cmd=None):
     """Write summary.md, metrics.json and run_metadata.json into out_dir."""
     os.makedirs(out_dir, exist_ok=True)
@@ -340,8 +479,8 @@ def write_outputs(diff, out_dir, c_log, py_log, c_cmd=None, py_cmd=None):
                     c_cmd=c_cmd, py_cmd=py_cmd, tolerance=diff.tolerance))
 
 
-def run_trace_diff(c_log, py_log, tolerance=1e-6, out_dir=None, every_occurrence=False,
-                   c_prefix=None, py_prefix=None, c_cmd=None, py_cmd=None, echo=click.echo):
+def run_trace_diff(c_log, py_log, tolerance=1e-6, out_dir=None, c_prefix=None, py_prefix=None,
+                   c_cmd=None, py_cmd=None, echo=click.echo):
     """Diff two logs, print the report, write the outputs; return the exit status."""
     try:
         c_records = load_trace(c_log, c_prefix)
@@ -349,7 +488,7 @@ def run_trace_diff(c_log, py_log, tolerance=1e-6, out_dir=None, every_occurrence
     except TraceInputError as exc:
         echo(f"trace-diff: error: {exc}", err=True)
         return EXIT_INPUT
-    diff = diff_traces(c_records, py_records, tolerance, every_occurrence)
+    diff = diff_traces(c_records, py_records, tolerance)
     echo(text_report(diff))
     if out_dir:
         try:
@@ -367,17 +506,16 @@ def run_trace_diff(c_log, py_log, tolerance=1e-6, out_dir=None, every_occurrence
               help="Largest relative delta (|py-c| / max|c| of the line) that still agrees.")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Write summary.md, metrics.json and run_metadata.json here.")
-@click.option("--all-occurrences", is_flag=True,
-              help="Match every occurrence of a label in order, not just the first.")
 @click.option("--c-prefix", default=None, help="Trace prefix of C_LOG (default: detected, e.g. TRACE_C).")
 @click.option("--py-prefix", default=None, help="Trace prefix of PY_LOG (default: detected, e.g. TRACE_PY).")
 @click.option("--c-cmd", default=None, help="The command that produced C_LOG (recorded in run_metadata.json).")
 @click.option("--py-cmd", default=None, help="The command that produced PY_LOG (recorded in run_metadata.json).")
 @click.pass_context
-def trace_diff_cmd(ctx, c_log, py_log, tolerance, out_dir, all_occurrences, c_prefix, py_prefix, c_cmd, py_cmd):
+def trace_diff_cmd(ctx, c_log, py_log, tolerance, out_dir, c_prefix, py_prefix, c_cmd, py_cmd):
     """Compare a TRACE_C log of nanoBragg.c with a TRACE_PY log of nbnumba, label by label.
 
-    Exit 0 when every number agrees within the tolerance, 3 on a divergence or a C label
-    missing from PY_LOG, 2 when a log is unreadable or holds no trace lines."""
-    ctx.exit(run_trace_diff(c_log, py_log, tolerance, out_dir, all_occurrences, c_prefix, py_prefix,
-                            c_cmd, py_cmd))
+    The logs are aligned by their sequence of labels, as diff aligns lines; values are judged
+    where both logs have the label, and labels only one log prints are listed apart. Exit 0
+    when every paired number agrees within the tolerance, 3 on a divergence (or when the logs
+    share no label), 2 when a log is unreadable or holds no trace lines."""
+    ctx.exit(run_trace_diff(c_log, py_log, tolerance, out_dir, c_prefix, py_prefix, c_cmd, py_cmd))
