@@ -1,7 +1,7 @@
 """pytest-benchmark of the render kernel (run: pytest benchmarks --benchmark-enable).
 
 Times dispatch.render() alone, with the plan built once and the kernel compiled, on a
-few representative set-ups; the whole-program comparison with the C is compare_c.py."""
+few representative set-ups; the whole-program comparison with the C is bench.py."""
 import pytest
 
 from nbnumba.kernels import dispatch
@@ -20,7 +20,7 @@ CASES = {
 def test_render_kernel(benchmark, name):
     sim = Simulation((CASES[name] + " -nonoise -nopgm").split())
     sim.setup()
-    target, _, _ = dispatch.select_target("cpu", "double")
-    dispatch.render(sim.plan, target)           # compile or load from cache
-    result = benchmark(dispatch.render, sim.plan, target)
+    target, _, _ = dispatch.select_target("cpu", "double", lambda text: None)
+    dispatch.render(dispatch.prepare(sim.plan, target))      # compile or load from cache
+    result = benchmark(lambda: dispatch.render(dispatch.prepare(sim.plan, target)))
     assert result.image.max() > 0
