@@ -35,12 +35,15 @@ def main():
     import numba.cuda.dispatcher
     numba.cuda.dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=cc)
     from numba import cuda, types as nt
+    from numba import from_dtype
     from nbnumba.kernels import cuda as kernels
+    from nbnumba.kernels.params import PARAMS, PARAMS32
 
     def signature(ft, interpolating):
         i64 = nt.int64
         f1, f2, f3 = nt.Array(ft, 1, "C"), nt.Array(ft, 2, "C"), nt.Array(ft, 3, "C")
-        return (f1, nt.Array(i64, 1, "C"), f2, f2, f1, f3, f3 if interpolating else nt.none,
+        rec = nt.Array(from_dtype(PARAMS if ft == nt.float64 else PARAMS32), 1, "C")
+        return (rec, f2, f1, f3, f3 if interpolating else nt.none,
                 nt.Array(nt.uint16, 1, "C"), *(i64,) * 8, nt.Array(nt.float32, 1, "C"),
                 nt.Array(nt.uint8, 1, "C"), nt.Array(nt.float64, 1, "C"), nt.Array(i64, 1, "C"))
 

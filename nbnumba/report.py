@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 
-from nbnumba.kernels import layout as L
 from nbnumba.kernels.cpu import render_pixel
 from nbnumba.kernels.dispatch import NO_LIMIT
 from nbnumba.trace import pixel_trace
@@ -232,31 +231,29 @@ class LiveReport:
 
 
 def _interpolation_warning(plan, idx, unrot_idx):
-    _, _, last = render_pixel(plan, idx, unrot_idx, idx)
+    _, last = render_pixel(plan, idx, unrot_idx, idx)
     return ("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d \n"
             "WARNING: further warnings will not be printed! "
-            % (last[L.L_OOR_H], last[L.L_OOR_K], last[L.L_OOR_L], last[L.L_OOR_H0], last[L.L_OOR_K0],
-               last[L.L_OOR_L0]))
+            % (last.oor_h, last.oor_k, last.oor_l, last.oor_h0, last.oor_k0, last.oor_l0))
 
 
 def _printout(s, plan, idx, unrot_idx, interp_cut, out):
     fpixel, spixel = idx % s.fpixels, idx // s.fpixels
-    value, _, last = render_pixel(plan, idx, unrot_idx, interp_cut)
-    pos = (0.0, last[L.L_POS1], last[L.L_POS2], last[L.L_POS3])
+    value, last = render_pixel(plan, idx, unrot_idx, interp_cut)
+    pos = (0.0, last.pos1, last.pos2, last.pos3)
     twotheta = math.atan2(math.sqrt(pos[2] * pos[2] + pos[3] * pos[3]), pos[1])
     test = math.sin(twotheta / 2.0) / (s.lambda0 * 1e10)
-    out("%4d %4d : stol = %g or %g\n" % (fpixel, spixel, last[L.L_STOL], test))
+    out("%4d %4d : stol = %g or %g\n" % (fpixel, spixel, last.stol, test))
     out("at %g %g %g\n" % (pos[1], pos[2], pos[3]))
-    out("hkl= %f %f %f  hkl0= %d %d %d\n" % (last[L.L_H], last[L.L_K], last[L.L_L], last[L.L_H0], last[L.L_K0],
-                                             last[L.L_L0]))
-    out(" F_cell=%g  F_latt=%g   I = %g\n" % (last[L.L_F_CELL], last[L.L_F_LATT], last[L.L_I]))
-    out("I/steps %15.10g\n" % (last[L.L_I] / s.steps))
-    out("polar   %15.10g\n" % last[L.L_POLAR])
-    out("omega   %15.10g\n" % last[L.L_OMEGA])
-    out("capfrac %15.10g\n" % last[L.L_CAPTURE])
+    out("hkl= %f %f %f  hkl0= %d %d %d\n" % (last.h, last.k, last.l, last.h0, last.k0, last.l0))
+    out(" F_cell=%g  F_latt=%g   I = %g\n" % (last.F_cell, last.F_latt, last.I))
+    out("I/steps %15.10g\n" % (last.I / s.steps))
+    out("polar   %15.10g\n" % last.polar)
+    out("omega   %15.10g\n" % last.omega_pixel)
+    out("capfrac %15.10g\n" % last.capture_fraction)
     out("pixel   %15.10g\n" % np.float32(value))
     out("real-space cell vectors (Angstrom):\n")
     out("     %-10s  %-10s  %-10s\n" % ("a", "b", "c"))
-    a, b, c = plan.cells[int(last[L.L_LAT_CARRY]), int(last[L.L_LAT_PHI]), int(last[L.L_LAT_MOS])]
+    a, b, c = plan.cells[int(last.lat_carry), int(last.lat_phi), int(last.lat_mos)]
     for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
         out("%s: %11.8f %11.8f %11.8f\n" % (axis, a[i] * 1e10, b[i] * 1e10, c[i] * 1e10))

@@ -12,7 +12,7 @@ RTD = 180.0 * 0.31830988618379067154   # the C's 180.0*M_1_PI
 
 SAMPLE, BEAM = "SAMPLE", "BEAM"
 CUSTOM, ADXV, MOSFLM, XDS, DIALS, DENZO = "CUSTOM", "ADXV", "MOSFLM", "XDS", "DIALS", "DENZO"
-SQUARE, ROUND, GAUSS, TOPHAT = 0, 1, 2, 3   # shapetype, same numbers as kernels.layout
+SQUARE, ROUND, GAUSS, TOPHAT = 0, 1, 2, 3   # shapetype, same numbers as kernels.params
 
 
 def vec4(x=0.0, y=0.0, z=0.0, mag=0.0):

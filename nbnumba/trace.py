@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from nbnumba.kernels import layout as L
+from nbnumba.kernels import params as L
 from nbnumba.kernels.cpu import render_pixel
 from nbnumba.settings import RTD
 from nbnumba.tracefmt import PREFIX, c_d, g15, pixel_line
@@ -70,12 +70,12 @@ def pixel_trace(s, plan, idx, unrot_idx, interp_cut):
     renders that pixel), from its entry state in the run."""
     rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (5 + s.phisteps)
     tr = np.zeros((rows, L.TR_WIDTH))
-    test, _, last = render_pixel(plan, idx, unrot_idx, interp_cut, tr)
+    test, last = render_pixel(plan, idx, unrot_idx, interp_cut, tr)
     lines = []
     for row in tr[1:1 + int(tr[0, 0])]:
         lines.extend(_event_lines(s, row))
     lines += [
-        pixel_line("I_before_scaling", last[L.L_I]),
+        pixel_line("I_before_scaling", last.I),
         pixel_line("r_e_meters", math.sqrt(s.r_e_sqr)),
         pixel_line("r_e_sqr", s.r_e_sqr),
         pixel_line("fluence_photons_per_m2", s.fluence),
@@ -83,11 +83,10 @@ def pixel_trace(s, plan, idx, unrot_idx, interp_cut):
         pixel_line("oversample_thick", s.oversample_thick, ints=True),
         pixel_line("oversample_polar", s.oversample_polar, ints=True),
         pixel_line("oversample_omega", s.oversample_omega, ints=True),
-        pixel_line("capture_fraction", last[L.L_CAPTURE]),
-        pixel_line("polar", last[L.L_POLAR]),
-        pixel_line("omega_pixel", last[L.L_OMEGA]),
-        pixel_line("cos_2theta", last[L.L_INC1] * last[L.L_DIF1] + last[L.L_INC2] * last[L.L_DIF2]
-                   + last[L.L_INC3] * last[L.L_DIF3]),
+        pixel_line("capture_fraction", last.capture_fraction),
+        pixel_line("polar", last.polar),
+        pixel_line("omega_pixel", last.omega_pixel),
+        pixel_line("cos_2theta", last.inc1 * last.dif1 + last.inc2 * last.dif2 + last.inc3 * last.dif3),
         pixel_line("I_pixel_final", test),
         pixel_line("floatimage_accumulated", np.float32(test)),
     ]

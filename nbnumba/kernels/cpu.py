@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from nbnumba.kernels.cache import physics_keyed
-from nbnumba.kernels.layout import IP_FPIXELS, L_CAPTURE, L_I, L_OMEGA, L_POLAR, N_LAST, PIX_EXECUTED, PIX_OOR
+from nbnumba.kernels.params import LAST, PIX_EXECUTED, PIX_OOR
 from nbnumba.kernels.physics import pixel_value, render_pixels
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" in the first-pixel results
@@ -21,8 +21,8 @@ TASKS_PER_GRAB = 4                # tasks a thread takes at a time (numba's para
 
 @njit(parallel=True, cache=True, error_model="numpy")
 @physics_keyed
-def _render_box(fp, ip, vec, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_lo, t_hi, unrot_idx,
-                interp_cut, image, flags, omega):
+def _render_box(params, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_lo, t_hi, unrot_idx, interp_cut,
+                image, flags, omega):
     """Box pixels t_lo..t_hi-1 into the full-size image, flags and omega (per-pixel solid
     angle), as parallel tasks of up to SEGMENT pixels of one row."""
     first_row = t_lo // width
@@ -33,8 +33,8 @@ def _render_box(fp, ip, vec, src, lattice, Fhkl, tricubic, mask, x0, width, row0
         lo = max(r * width + task % segments * SEGMENT, t_lo)
         hi = min(r * width + task % segments * SEGMENT + SEGMENT, (r + 1) * width, t_hi)
         if lo < hi:
-            render_pixels(row0 + r, x0 + lo - r * width, x0 + hi - r * width, unrot_idx, interp_cut, fp, ip, vec,
-                          src, lattice, Fhkl, tricubic, mask, image, flags, omega, 0, None, None)
+            render_pixels(row0 + r, x0 + lo - r * width, x0 + hi - r * width, unrot_idx, interp_cut, params, src,
+                          lattice, Fhkl, tricubic, mask, image, flags, omega, 0, None, None)
 
 
 @njit(cache=True, error_model="numpy")
@@ -62,15 +62,13 @@ def _account(flags, omega, fpixels, x0, width, row0, t_lo, t_hi, omega_rows, cou
 
 @njit(cache=True, error_model="numpy")
 @physics_keyed
-def _render_one(fpixel, spixel, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic, tr):
-    idx = spixel * ip[IP_FPIXELS] + fpixel
+def _render_one(fpixel, spixel, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic, last, tr):
+    idx = spixel * params[0].fpixels + fpixel
     image = np.zeros(1, dtype=np.float32)
-    flags = np.zeros(1, dtype=np.uint8)
-    last = np.zeros(N_LAST)
-    render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic,
-                  np.zeros(0, dtype=np.uint16), image, flags, np.zeros(1), idx, last, tr)
-    value = pixel_value(last[L_I], last[L_CAPTURE], last[L_POLAR], last[L_OMEGA], fp, ip)
-    return value, flags[0], last
+    render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic,
+                  np.zeros(0, dtype=np.uint16), image, np.zeros(1, dtype=np.uint8), np.zeros(1), idx, last, tr)
+    rec = last[0]
+    return pixel_value(params[0], rec.I, rec.capture_fraction, rec.polar, rec.omega_pixel)
 
 
 class CpuRender:
@@ -92,7 +90,7 @@ class CpuRender:
 
     def _args(self):
         p = self.plan
-        return p.fp, p.ip, p.vec, p.src, p.lattice, p.Fhkl, p.tricubic, p.mask
+        return p.params, p.src, p.lattice, p.Fhkl, p.tricubic, p.mask
 
     def load(self):
         """Compile the kernels, or load them from Numba's cache (the "kernel load" phase)."""
@@ -125,8 +123,10 @@ class CpuRender:
 
 
 def render_pixel(plan, idx, unrot_idx, interp_cut, tr=None):
-    """Pixel idx alone, serially, from the given entry state: (value, flags, last), the
-    loop's last values (layout.L_*) for -printout, the interpolation warning and -trace_pixel
-    (which passes a trace buffer as tr)."""
-    return _render_one(idx % plan.fpixels, idx // plan.fpixels, unrot_idx, interp_cut, plan.fp, plan.ip, plan.vec,
-                       plan.src, plan.lattice, plan.Fhkl, plan.tricubic, tr)
+    """Pixel idx alone, serially, from the given entry state: (value, last), last the record
+    of the loop's last values (params.LAST) for -printout, the interpolation warning and
+    -trace_pixel (which passes a trace buffer as tr)."""
+    last = np.zeros(1, dtype=LAST)
+    value = _render_one(idx % plan.fpixels, idx // plan.fpixels, unrot_idx, interp_cut, plan.params, plan.src,
+                        plan.lattice, plan.Fhkl, plan.tricubic, last, tr)
+    return value, last.view(np.recarray)[0]

@@ -25,8 +25,8 @@ library's math: the CPU's bits exactly.
 
 Single precision compiles the same physics a second time (`physics32`, _retyped_physics):
 clones of the functions of physics.py and vectors.py made from their own bytecode, in which
-every float literal, math.pi and float() are float32, fed with float32 copies of fp, vec,
-src, lattice and Fhkl.  physics.py writes its int-to-float spots as `float(int)` (Fdet,
+every float literal, math.pi and float() are float32, fed with float32 copies of the params
+record (params.PARAMS32), src, lattice and Fhkl.  physics.py writes its int-to-float spots as `float(int)` (Fdet,
 Sdet, Odet, thick_tic, `h - float(h0)`; bit-identical in double), so every variable of the
 render loop types float32; numba promotes int64 op float32 to float64 only at the
 interpolation range test (`h - h_min + 3 > h_range`) and pixel_value's division by steps.
@@ -46,7 +46,7 @@ from numba.extending import register_jitable
 
 from nbnumba.kernels import physics, vectors
 from nbnumba.kernels.cache import physics_keyed
-from nbnumba.kernels.layout import IP_FPIXELS, PIX_EXECUTED, PIX_OOR
+from nbnumba.kernels.params import PARAMS32, PIX_EXECUTED, PIX_OOR
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)
 
@@ -123,8 +123,8 @@ def _pixel_kernel(render_pixels, name):
     """The pixel kernel `name` over a render_pixels (float64 or float32 physics): thread i renders box
     pixel t = t_lo + i, (row0 + t // width, x0 + t % width), into slot t - tile_t0 of the tile
     buffers, and records it in firsts[0] (executed) / firsts[1] (out of range) by atomicMin."""
-    def kernel(fp, ip, vec, src, lattice, Fhkl, tricubic, mask, x0, width, row0, tile_t0, t_lo, n, unrot_idx,
-               interp_cut, image, flags, omega, firsts):
+    def kernel(params, src, lattice, Fhkl, tricubic, mask, x0, width, row0, tile_t0, t_lo, n, unrot_idx, interp_cut,
+               image, flags, omega, firsts):
         i = cuda.grid(1)
         if i >= n:
             return
@@ -132,11 +132,11 @@ def _pixel_kernel(render_pixels, name):
         slot = t - tile_t0
         spixel = row0 + t // width
         fpixel = x0 + t % width
-        idx = spixel * ip[IP_FPIXELS] + fpixel
+        idx = spixel * params[0].fpixels + fpixel
         image[slot] = 0.0
         flags[slot] = 0
         omega[slot] = 0.0
-        render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic,
+        render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic,
                       mask, image, flags, omega, idx - slot, None, None)
         f = flags[slot]
         if f & PIX_EXECUTED:
@@ -211,8 +211,9 @@ def _device_plan(plan, single):
         return cuda.to_device(np.ascontiguousarray(a, dtype=dtype))
 
     F = up(plan.Fhkl, ft)
-    arrays = (up(plan.fp, ft), up(plan.ip, np.int64), up(plan.vec, ft), up(plan.src, ft),
-              up(plan.lattice, ft), F, F if plan.tricubic is not None else None, up(plan.mask, np.uint16))
+    params = cuda.to_device(plan.params.astype(PARAMS32) if single else plan.params)
+    arrays = (params, up(plan.src, ft), up(plan.lattice, ft), F, F if plan.tricubic is not None else None,
+              up(plan.mask, np.uint16))
     cached[single] = arrays
     return arrays
 

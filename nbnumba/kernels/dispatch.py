@@ -21,8 +21,7 @@ import time
 import numpy as np
 
 from nbnumba.errors import NBError
-from nbnumba.kernels.layout import (IP_INTERPOLATE, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN,
-                                    PIX_OOR)
+from nbnumba.kernels.params import PIX_OOR
 
 NO_LIMIT = np.iinfo(np.int64).max     # interp_cut when interpolation never switches off; "no pixel"
 CHUNK_SECONDS = 0.15                  # aim of a chunk's duration
@@ -71,12 +70,12 @@ class RoiBox:
     pixel t is (y0 + t // width, x0 + t % width): box order is raster order."""
 
     def __init__(self, plan):
-        ip = plan.ip
+        p = plan.p
         self.fpixels = plan.fpixels
-        self.x0 = max(int(ip[IP_ROI_XMIN]), 0)
-        self.y0 = max(int(ip[IP_ROI_YMIN]), 0)
-        x1 = min(int(ip[IP_ROI_XMAX]), plan.fpixels - 1)
-        y1 = min(int(ip[IP_ROI_YMAX]), plan.spixels - 1)
+        self.x0 = max(int(p.roi_xmin), 0)
+        self.y0 = max(int(p.roi_ymin), 0)
+        x1 = min(int(p.roi_xmax), plan.fpixels - 1)
+        y1 = min(int(p.roi_ymax), plan.spixels - 1)
         self.width = max(x1 - self.x0 + 1, 0)
         self.rows = max(y1 - self.y0 + 1, 0) if self.width else 0
         self.size = self.width * self.rows
@@ -147,7 +146,7 @@ def render(run, progress=None):
     unrot = first_active_pixel(plan, box)   # right unless that pixel's sweep never runs (dmin)
     executed_seen = False
     cut = NO_LIMIT
-    interpolating = bool(plan.ip[IP_INTERPOLATE])
+    interpolating = bool(plan.p.interpolate)
     for t_lo, t_hi in chunks(box.size, run.max_chunk):
         first_exec, first_oor = run.render(t_lo, t_hi, unrot, cut)
         if not executed_seen and first_exec != NO_LIMIT:

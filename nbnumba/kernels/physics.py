@@ -10,22 +10,9 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
+from nbnumba.kernels.params import (PIX_EXECUTED, PIX_OOR, SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT,
+                                   TR_FCELL, TR_FLATT, TR_PHI, TR_ROT, TR_SOURCE2, TR_SUBPIXEL)
 from nbnumba.kernels.vectors import cross3, rotate_axis, rotate_axis3, rotate_umat, unit3
-from nbnumba.kernels.layout import (
-    FP_CLOSE_DISTANCE, FP_DEFAULT_F, FP_DETECTOR_MU, FP_DETECTOR_THICK, FP_DETECTOR_THICKSTEP,
-    FP_DISTANCE, FP_DMIN, FP_FLUENCE, FP_FUDGE, FP_I_BG, FP_NA, FP_NB, FP_NC, FP_PHI0, FP_PHISTEP,
-    FP_PIXEL_SIZE, FP_POLARIZATION, FP_R_E_SQR, FP_SUBPIXEL_SIZE, FP_WATER_SIZE, IP_CURVED,
-    IP_FPIXELS, IP_HKLS, IP_H_MAX, IP_H_MIN, IP_H_RANGE, IP_INTERPOLATE, IP_K_MAX, IP_K_MIN,
-    IP_K_RANGE, IP_L_MAX, IP_L_MIN, IP_L_RANGE, IP_MOSAIC_DOMAINS, IP_NOPOLAR, IP_OVERSAMPLE,
-    IP_OVERSAMPLE_OMEGA, IP_OVERSAMPLE_POLAR, IP_OVERSAMPLE_THICK, IP_PHISTEPS, IP_POINT_PIXEL,
-    IP_SOURCES, IP_STEPS, IP_SWEEP_ROTATES, IP_THICKSTEPS, IP_XTAL_SHAPE, L_AIRPATH, L_CAPTURE,
-    L_DIF1, L_DIF2, L_DIF3, L_FDET, L_F_CELL, L_F_LATT, L_H, L_H0, L_I, L_INC1, L_INC2, L_INC3,
-    L_K, L_K0, L_L, L_L0, L_LAT_CARRY, L_LAT_MOS, L_LAT_PHI, L_OMEGA, L_OMEGA_SUM, L_OOR_H,
-    L_OOR_H0, L_OOR_K, L_OOR_K0, L_OOR_L, L_OOR_L0, L_POLAR, L_POS1, L_POS2, L_POS3, L_SDET,
-    L_STOL, PIX_EXECUTED, PIX_OOR, SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT, TR_FCELL,
-    TR_FLATT, TR_PHI, TR_ROT, TR_SOURCE2, TR_SUBPIXEL, V_A_STAR, V_BEAM, V_B_STAR, V_C_STAR,
-    V_FDET, V_ODET, V_PIX0, V_POLAR, V_SDET,
-)
 
 
 # ---- lattice transforms and polarization (sincg(), sinc3(), polarization_factor()) ----
@@ -112,20 +99,56 @@ def polin3(Fhkl, h_first, k_first, l_first, h_min, k_min, l_min, x1, x2, x3):
                   _polin2(Fhkl, hb + 3, kb, lb, k_first, l_first, x2, x3), x1)
 
 
-# ---- pieces of one subpath (main(), lines ~2700-2990) ----
+# ---- pieces of one subpixel and one subpath (main(), lines ~2650-2990) ----
 
 @register_jitable
-def lattice_factor(xtal_shape, h, k, l, h0, k0, l0, Na, Nb, Nc, fudge, vec):
+def subpixel_position(p, spixel, fpixel, subS, subF, Odet):
+    """Fdet, Sdet and pixel_pos (metres from the sample) of subpixel (subS, subF) of a pixel in
+    detector layer Odet; on a curved detector every pixel lies `distance` from the sample."""
+    Fdet = p.subpixel_size * float(fpixel * p.oversample + subF) + p.subpixel_size / 2.0
+    Sdet = p.subpixel_size * float(spixel * p.oversample + subS) + p.subpixel_size / 2.0
+    pos1 = Fdet * p.fdet1 + Sdet * p.sdet1 + Odet * p.odet1 + p.pix01
+    pos2 = Fdet * p.fdet2 + Sdet * p.sdet2 + Odet * p.odet2 + p.pix02
+    pos3 = Fdet * p.fdet3 + Sdet * p.sdet3 + Odet * p.odet3 + p.pix03
+    if p.curved_detector:
+        # detector coordinates as radians about the slow, then the fast axis
+        v1, v2, v3 = rotate_axis3(p.distance * p.beam1, p.distance * p.beam2, p.distance * p.beam3,
+                                  p.sdet1, p.sdet2, p.sdet3, pos2 / p.distance)
+        pos1, pos2, pos3 = rotate_axis3(v1, v2, v3, p.fdet1, p.fdet2, p.fdet3, pos3 / p.distance)
+    return Fdet, Sdet, pos1, pos2, pos3
+
+
+@register_jitable
+def solid_angle(p, airpath):
+    """omega_pixel: the pixel's solid angle seen from the sample (1/airpath^2 for -point_pixel)."""
+    if p.point_pixel:
+        return 1.0 / airpath / airpath
+    return p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath
+
+
+@register_jitable
+def capture_fraction(p, thick_tic, d1, d2, d3):
+    """The fraction of the diffracted ray absorbed in detector layer thick_tic."""
+    parallax = d1 * p.odet1 + d2 * p.odet2 + d3 * p.odet3
+    return (math.exp(-float(thick_tic) * p.detector_thickstep * p.detector_mu / parallax)
+            - math.exp(-float(thick_tic + 1) * p.detector_thickstep * p.detector_mu / parallax))
+
+
+@register_jitable
+def lattice_factor(p, h, k, l, h0, k0, l0):
     """F_latt of one subpath for the C's four crystal shapes (SQUARE: the product of three
     sincg; ROUND, GAUSS, TOPHAT: from the distance to the nearest reciprocal-lattice point).
     Returns (F_latt, F_latt_a, F_latt_b, F_latt_c); the per-axis factors are 1 except for
     SQUARE (the trace prints them)."""
+    Na = p.Na
+    Nb = p.Nb
+    Nc = p.Nc
     F_latt = 1.0
     F_latt_a = 1.0
     F_latt_b = 1.0
     F_latt_c = 1.0
     rad_star_sqr = 0.0
-    if xtal_shape == SHAPE_SQUARE:
+    if p.xtal_shape == SHAPE_SQUARE:
         if Na > 1:
             F_latt_a = sincg(math.pi * h, Na)
             F_latt *= F_latt_a
@@ -139,37 +162,43 @@ def lattice_factor(xtal_shape, h, k, l, h0, k0, l0, Na, Nb, Nc, fudge, vec):
         dh = h - float(h0)
         dk = k - float(k0)
         dl = l - float(l0)
-        dx_star = dh * vec[V_A_STAR, 1] + dk * vec[V_B_STAR, 1] + dl * vec[V_C_STAR, 1]
-        dy_star = dh * vec[V_A_STAR, 2] + dk * vec[V_B_STAR, 2] + dl * vec[V_C_STAR, 2]
-        dz_star = dh * vec[V_A_STAR, 3] + dk * vec[V_B_STAR, 3] + dl * vec[V_C_STAR, 3]
+        dx_star = dh * p.a_star1 + dk * p.b_star1 + dl * p.c_star1
+        dy_star = dh * p.a_star2 + dk * p.b_star2 + dl * p.c_star2
+        dz_star = dh * p.a_star3 + dk * p.b_star3 + dl * p.c_star3
         rad_star_sqr = (dx_star * dx_star + dy_star * dy_star + dz_star * dz_star) * Na * Na * Nb * Nb * Nc * Nc
-    if xtal_shape == SHAPE_ROUND:
+    if p.xtal_shape == SHAPE_ROUND:
         hrad_sqr = ((h - float(h0)) * (h - float(h0)) * Na * Na + (k - float(k0)) * (k - float(k0)) * Nb * Nb
                     + (l - float(l0)) * (l - float(l0)) * Nc * Nc)
-        F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * fudge))
-    if xtal_shape == SHAPE_GAUSS:
-        F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * fudge))
-    if xtal_shape == SHAPE_TOPHAT:
-        F_latt = Na * Nb * Nc * (1.0 if rad_star_sqr * fudge < 0.3969 else 0.0)
+        F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * p.fudge))
+    if p.xtal_shape == SHAPE_GAUSS:
+        F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * p.fudge))
+    if p.xtal_shape == SHAPE_TOPHAT:
+        F_latt = Na * Nb * Nc * (1.0 if rad_star_sqr * p.fudge < 0.3969 else 0.0)
     return F_latt, F_latt_a, F_latt_b, F_latt_c
 
 
 @register_jitable
-def sincg_is_finite(x, N):
-    """Whether sincg(x, N), as lattice_factor calls it, is finite: N <= 1 is not evaluated (1.0),
-    x == 0 gives N, otherwise sin(x*N)/sin(x) is finite exactly when x*N is (a non-zero double
-    is never a multiple of pi, so sin(x) != 0)."""
-    if not N > 1:
-        return True
-    return math.isfinite(x * N)
+def lattice_factor_is_finite(p, h, k, l):
+    """Whether a SQUARE crystal's F_latt is finite: each sincg(x, N) evaluated (N > 1) is, when
+    x*N is (x == 0 gives N; a non-zero double is never a multiple of pi, so sin(x) != 0)."""
+    return ((not p.Na > 1 or math.isfinite(math.pi * h * p.Na)) and (not p.Nb > 1 or math.isfinite(math.pi * k * p.Nb))
+            and (not p.Nc > 1 or math.isfinite(math.pi * l * p.Nc)))
 
 
 @register_jitable
-def nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min, l_max, default_F):
+def nearest_F(p, Fhkl, h0, k0, l0):
     """F_cell without interpolation: Fhkl at the nearest indices, default_F outside the grid."""
-    if hkls and h0 <= h_max and h0 >= h_min and k0 <= k_max and k0 >= k_min and l0 <= l_max and l0 >= l_min:
-        return Fhkl[h0 - h_min, k0 - k_min, l0 - l_min]
-    return default_F
+    if (p.hkls and h0 <= p.h_max and h0 >= p.h_min and k0 <= p.k_max and k0 >= p.k_min and l0 <= p.l_max
+            and l0 >= p.l_min):
+        return Fhkl[h0 - p.h_min, k0 - p.k_min, l0 - p.l_min]
+    return p.default_F
+
+
+@register_jitable
+def tricubic_in_range(p, h, k, l):
+    """Whether the 4x4x4 neighbourhood of (h, k, l) lies inside the HKL grid (the C's test)."""
+    return not ((h - p.h_min + 3) > p.h_range or (h - 2 < p.h_min) or (k - p.k_min + 3) > p.k_range
+                or (k - 2 < p.k_min) or (l - p.l_min + 3) > p.l_range or (l - 2 < p.l_min))
 
 
 @register_jitable
@@ -184,98 +213,84 @@ def _trace_row(tr, code):
     return row
 
 
+@register_jitable
+def _trace_values(tr, code, v1, v2=0.0, v3=0.0, v4=0.0, v5=0.0):
+    """A trace row of up to five values."""
+    row = _trace_row(tr, code)
+    if row >= 0:
+        tr[row, 1] = v1
+        tr[row, 2] = v2
+        tr[row, 3] = v3
+        tr[row, 4] = v4
+        tr[row, 5] = v5
+
+
+@register_jitable
+def _trace_subpixel(tr, pos1, pos2, pos3, d1, d2, d3, i1, i2, i3, s1, s2, s3, airpath, omega_pixel, lam):
+    row = _trace_row(tr, TR_SUBPIXEL)
+    if row >= 0:
+        for j, v in enumerate((pos1, pos2, pos3, d1, d2, d3, i1, i2, i3, s1, s2, s3, airpath, omega_pixel, lam)):
+            tr[row, 1 + j] = v
+
+
+@register_jitable
+def _trace_rotation(tr, p, lattice, base, h, k, l, h0, k0, l0):
+    row = _trace_row(tr, TR_ROT)
+    if row >= 0:
+        for j in range(9):
+            tr[row, 1 + j] = lattice[base + j] * 1e10
+        for j, v in enumerate((p.a_star1, p.a_star2, p.a_star3, p.b_star1, p.b_star2, p.b_star3,
+                               p.c_star1, p.c_star2, p.c_star3, h, k, l, float(h0), float(k0), float(l0))):
+            tr[row, 10 + j] = v
+
+
 # ---- one pixel of the render loop (main(), lines ~2640-3040) ----
 
 @register_jitable
-def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, src, lattice, Fhkl, tricubic, mask,
+def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic, mask,
                   image, flags_out, omega_out, out_base, last, tr):
     """Render pixels f_first..f_last-1 of row spixel exactly as the serial C does.
 
     Pixels the mask (if any) flags 0 are skipped (the caller keeps to the ROI); pixel idx
     goes to image[idx - out_base] (float32), its PIX_* flags to flags_out[idx - out_base] and
     the sum of omega_pixel over its subpixels (its share of the C's omega_sum) to
-    omega_out[idx - out_base].
+    omega_out[idx - out_base].  params: a one-element PARAMS record array (params.py).
     Each pixel starts from the entry state the serial C gives it:
     start_rotated (idx > unrot_idx): the phi carryover.  The C rotates ap,bp,cp only at phi steps != 0, so a
         pixel starts from the lattice the previous pixel's sweep left: the rotation by the
         sweep's last non-zero phi once any sweep has run, else a0,b0,c0.
-    lattice: flat float64 table of the rotated cell a,b,c (x,y,z each) of every (carry state,
-        phi step, mosaic domain), lattice_table(...).ravel(): invariant across pixels, so the
-        kernels look it up instead of rotating per subpath (the C's own operations, same bits).
+    lattice: flat table of the rotated cell a,b,c (x,y,z each) of every (carry state, phi
+        step, mosaic domain), lattice_table(...)[..., 1:4].ravel(): invariant across pixels,
+        so the kernels look it up instead of rotating per subpath (the C's own operations,
+        same bits).
     interpolate (on while idx <= interp_cut): the C's shared flag.  Its first out-of-range
         neighbourhood switches it off for the rest of the run; that is reported in the
-        pixel's flags (PIX_OOR) and last[L_OOR_*] so the caller can re-render later pixels.
+        pixel's flags (PIX_OOR) and last's oor_* fields so the caller can re-render later pixels.
     tricubic: Fhkl when the run interpolates, else None: the kernels are then compiled
         without the tricubic code (fewer registers on a GPU).
-    last: None in the render kernels, or a float64 array that receives the C's loop
-        variables as the pixel leaves them (L_* slots: -printout, the trace's scaling block,
-        the interpolation warning).  tr: None, or a trace buffer (layout.TR_*).  With both
-        None (the render kernels; numba prunes the branches at compile time) a subpath whose
-        F_cell is 0 skips its lattice factor: its term F_cell^2*F_latt^2 is exactly +0.0
-        whenever F_latt is finite (SQUARE shape, no interpolation), the C's value to the bit.
+    last: None in the render kernels, or a one-element LAST record array that receives the
+        C's loop variables as the pixel leaves them.  tr: None, or a trace buffer (TR_*).
+        With both None (the render kernels; numba prunes the branches at compile time) a
+        subpath whose F_cell is 0 skips its lattice factor: its term F_cell^2*F_latt^2 is
+        exactly +0.0 whenever F_latt is finite (SQUARE shape, no interpolation), the C's value.
     """
-    fdet1 = vec[V_FDET, 1]
-    fdet2 = vec[V_FDET, 2]
-    fdet3 = vec[V_FDET, 3]
-    sdet1 = vec[V_SDET, 1]
-    sdet2 = vec[V_SDET, 2]
-    sdet3 = vec[V_SDET, 3]
-    odet1 = vec[V_ODET, 1]
-    odet2 = vec[V_ODET, 2]
-    odet3 = vec[V_ODET, 3]
-    pix01 = vec[V_PIX0, 1]
-    pix02 = vec[V_PIX0, 2]
-    pix03 = vec[V_PIX0, 3]
-
-    pixel_size = fp[FP_PIXEL_SIZE]
-    subpixel_size = fp[FP_SUBPIXEL_SIZE]
-    distance = fp[FP_DISTANCE]
-    close_distance = fp[FP_CLOSE_DISTANCE]
-    detector_thick = fp[FP_DETECTOR_THICK]
-    detector_thickstep = fp[FP_DETECTOR_THICKSTEP]
-    detector_mu = fp[FP_DETECTOR_MU]
-    polarization = fp[FP_POLARIZATION]
-    dmin = fp[FP_DMIN]
-    fudge = fp[FP_FUDGE]
-    Na = fp[FP_NA]
-    Nb = fp[FP_NB]
-    Nc = fp[FP_NC]
-    default_F = fp[FP_DEFAULT_F]
-    water_size = fp[FP_WATER_SIZE]
-    phi0 = fp[FP_PHI0]
-    phistep = fp[FP_PHISTEP]
-
-    oversample = ip[IP_OVERSAMPLE]
-    detector_thicksteps = ip[IP_THICKSTEPS]
-    sources = ip[IP_SOURCES]
-    phisteps = ip[IP_PHISTEPS]
-    mosaic_domains = ip[IP_MOSAIC_DOMAINS]
-    curved_detector = ip[IP_CURVED]
-    point_pixel = ip[IP_POINT_PIXEL]
-    oversample_thick = ip[IP_OVERSAMPLE_THICK]
-    oversample_polar = ip[IP_OVERSAMPLE_POLAR]
-    oversample_omega = ip[IP_OVERSAMPLE_OMEGA]
-    xtal_shape = ip[IP_XTAL_SHAPE]
-    hkls = ip[IP_HKLS]
-    h_min = ip[IP_H_MIN]
-    h_max = ip[IP_H_MAX]
-    h_range = ip[IP_H_RANGE]
-    k_min = ip[IP_K_MIN]
-    k_max = ip[IP_K_MAX]
-    k_range = ip[IP_K_RANGE]
-    l_min = ip[IP_L_MIN]
-    l_max = ip[IP_L_MAX]
-    l_range = ip[IP_L_RANGE]
-    sweep_rotates = ip[IP_SWEEP_ROTATES]
-    fpixels = ip[IP_FPIXELS]
-    interpolate_on = ip[IP_INTERPOLATE] if tricubic is not None else 0
+    p = params[0]
+    sources = p.sources
+    phisteps = p.phisteps
+    mosaic_domains = p.mosaic_domains
+    oversample = p.oversample
+    oversample_thick = p.oversample_thick
+    oversample_polar = p.oversample_polar
+    oversample_omega = p.oversample_omega
+    dmin = p.dmin
+    interpolate_on = p.interpolate if tricubic is not None else 0
     has_mask = mask.size > 0
     lattice_stride = phisteps * mosaic_domains * 9     # one carry state of the flat lattice table
     # F_cell before F_latt, and a zero F_cell's term without F_latt: the render kernels only
-    skip_zero_terms = last is None and tr is None and xtal_shape == SHAPE_SQUARE
+    skip_zero_terms = last is None and tr is None and p.xtal_shape == SHAPE_SQUARE
 
     for fpixel in range(f_first, f_last):
-        idx = spixel * fpixels + fpixel
+        idx = spixel * p.fpixels + fpixel
         if has_mask and mask[idx] == 0:
             continue
         interpolate = interpolate_on if idx <= interp_cut else 0
@@ -283,13 +298,11 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, s
         carry = 1 if idx > unrot_idx else 0
 
         flags = 0
-        I = fp[FP_I_BG]
-        polar = 0.0
-        if ip[IP_NOPOLAR]:
-            polar = 1.0
+        I = p.I_bg
+        polar = 1.0 if p.nopolar else 0.0
         omega_pixel = 0.0
         omega_sum = 0.0
-        capture_fraction = 0.0
+        capture = 0.0
         Fdet = 0.0
         Sdet = 0.0
         airpath = 0.0
@@ -315,232 +328,162 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, fp, ip, vec, s
         lat_phi = 0
         lat_mos = 0
 
-        for thick_tic in range(detector_thicksteps):
-            Odet = float(thick_tic) * detector_thickstep
-            capture_fraction = 0.0
-            if detector_thick == 0.0:
-                capture_fraction = 1.0
+        for thick_tic in range(p.detector_thicksteps):
+            Odet = float(thick_tic) * p.detector_thickstep
+            capture = 1.0 if p.detector_thick == 0.0 else 0.0
             for subS in range(oversample):
                 for subF in range(oversample):
-                    Fdet = subpixel_size * float(fpixel * oversample + subF) + subpixel_size / 2.0
-                    Sdet = subpixel_size * float(spixel * oversample + subS) + subpixel_size / 2.0
-                    pos1 = Fdet * fdet1 + Sdet * sdet1 + Odet * odet1 + pix01
-                    pos2 = Fdet * fdet2 + Sdet * sdet2 + Odet * odet2 + pix02
-                    pos3 = Fdet * fdet3 + Sdet * sdet3 + Odet * odet3 + pix03
-                    if curved_detector:
-                        # a pixel always `distance` from the sample: detector coordinates as radians
-                        v1, v2, v3 = rotate_axis3(distance * vec[V_BEAM, 1], distance * vec[V_BEAM, 2],
-                                                  distance * vec[V_BEAM, 3], sdet1, sdet2, sdet3, pos2 / distance)
-                        pos1, pos2, pos3 = rotate_axis3(v1, v2, v3, fdet1, fdet2, fdet3, pos3 / distance)
+                    Fdet, Sdet, pos1, pos2, pos3 = subpixel_position(p, spixel, fpixel, subS, subF, Odet)
                     airpath, d1, d2, d3 = unit3(pos1, pos2, pos3)
-
-                    # solid angle (omega_pixel) and sensor capture fraction: once, unless oversampled
+                    # solid angle and sensor capture: computed at their first use, unless oversampled
                     if omega_pixel == 0.0 or oversample_omega:
-                        omega_pixel = pixel_size * pixel_size / airpath / airpath * close_distance / airpath
-                        if point_pixel:
-                            omega_pixel = 1.0 / airpath / airpath
+                        omega_pixel = solid_angle(p, airpath)
                     omega_sum += omega_pixel
-
-                    if capture_fraction == 0.0 or oversample_thick:
-                        parallax = d1 * odet1 + d2 * odet2 + d3 * odet3
-                        capture_fraction = (math.exp(-float(thick_tic) * detector_thickstep * detector_mu / parallax)
-                                            - math.exp(-float(thick_tic + 1) * detector_thickstep * detector_mu / parallax))
+                    if capture == 0.0 or oversample_thick:
+                        capture = capture_fraction(p, thick_tic, d1, d2, d3)
 
                     for source in range(sources):
                         i1 = -src[source, 0]
                         i2 = -src[source, 1]
                         i3 = -src[source, 2]
                         lam = src[source, 4]
+                        # scattering vector
                         s1 = (d1 - i1) / lam
                         s2 = (d2 - i2) / lam
                         s3 = (d3 - i3) / lam
-
-                        if tr is not None:
-                            if source == 0:
-                                row = _trace_row(tr, TR_SUBPIXEL)
-                                if row >= 0:
-                                    tr[row, 1] = pos1
-                                    tr[row, 2] = pos2
-                                    tr[row, 3] = pos3
-                                    tr[row, 4] = d1
-                                    tr[row, 5] = d2
-                                    tr[row, 6] = d3
-                                    tr[row, 7] = i1
-                                    tr[row, 8] = i2
-                                    tr[row, 9] = i3
-                                    tr[row, 10] = s1
-                                    tr[row, 11] = s2
-                                    tr[row, 12] = s3
-                                    tr[row, 13] = airpath
-                                    tr[row, 14] = omega_pixel
-                                    tr[row, 15] = lam
-
+                        if tr is not None and source == 0:
+                            _trace_subpixel(tr, pos1, pos2, pos3, d1, d2, d3, i1, i2, i3, s1, s2, s3, airpath,
+                                            omega_pixel, lam)
                         stol = 0.5 * math.sqrt(s1 * s1 + s2 * s2 + s3 * s3)
                         if dmin > 0.0 and stol > 0.0:
                             if dmin > 0.5 / stol:
                                 continue
                         flags |= PIX_EXECUTED
-
                         if polar == 0.0 or oversample_polar:
                             # polarization_factor() unitizes incident and diffracted in place
                             polar, i1, i2, i3, d1, d2, d3 = polarization_factor3(
-                                polarization, i1, i2, i3, d1, d2, d3, vec[V_POLAR, 1], vec[V_POLAR, 2], vec[V_POLAR, 3])
+                                p.polarization, i1, i2, i3, d1, d2, d3, p.polar1, p.polar2, p.polar3)
 
                         for phi_tic in range(phisteps):
-                            phi = phi0 + phistep * float(phi_tic)
                             # the C: ap = rotate_axis(a0, phi) if phi != 0; a = umat*ap if mosaic
                             base = carry * lattice_stride + phi_tic * mosaic_domains * 9
                             for mos_tic in range(mosaic_domains):
-                                lat_carry = carry
-                                lat_phi = phi_tic
-                                lat_mos = mos_tic
+                                if last is not None:
+                                    lat_carry = carry
+                                    lat_phi = phi_tic
+                                    lat_mos = mos_tic
+                                # fractional Miller indices and the nearest integers
                                 h = lattice[base] * s1 + lattice[base + 1] * s2 + lattice[base + 2] * s3
                                 k = lattice[base + 3] * s1 + lattice[base + 4] * s2 + lattice[base + 5] * s3
                                 l = lattice[base + 6] * s1 + lattice[base + 7] * s2 + lattice[base + 8] * s3
-                                base += 9
                                 h0 = int(math.ceil(h - 0.5))
                                 k0 = int(math.ceil(k - 0.5))
                                 l0 = int(math.ceil(l - 0.5))
-
-                                if tr is not None:
-                                    if source == 0 and mos_tic == 0 and phi_tic == 0:
-                                        row = _trace_row(tr, TR_ROT)
-                                        if row >= 0:
-                                            for j in range(9):
-                                                tr[row, 1 + j] = lattice[base - 9 + j] * 1e10
-                                            for axis in range(3):
-                                                for j in range(3):
-                                                    tr[row, 10 + 3 * axis + j] = vec[V_A_STAR + axis, 1 + j]
-                                            tr[row, 19] = h
-                                            tr[row, 20] = k
-                                            tr[row, 21] = l
-                                            tr[row, 22] = h0
-                                            tr[row, 23] = k0
-                                            tr[row, 24] = l0
+                                if tr is not None and source == 0 and mos_tic == 0 and phi_tic == 0:
+                                    _trace_rotation(tr, p, lattice, base, h, k, l, h0, k0, l0)
+                                base += 9
 
                                 early_F = skip_zero_terms and not interpolate
                                 if early_F:
-                                    F_cell = nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min, l_max,
-                                                       default_F)
-                                if (early_F and F_cell == 0.0 and sincg_is_finite(math.pi * h, Na)
-                                        and sincg_is_finite(math.pi * k, Nb) and sincg_is_finite(math.pi * l, Nc)):
+                                    F_cell = nearest_F(p, Fhkl, h0, k0, l0)
+                                if early_F and F_cell == 0.0 and lattice_factor_is_finite(p, h, k, l):
                                     # F_cell == 0: the C's I += F_cell*F_cell*F_latt*F_latt adds +0.0
                                     I += 0.0
                                 else:
-                                    F_latt, F_latt_a, F_latt_b, F_latt_c = lattice_factor(
-                                        xtal_shape, h, k, l, h0, k0, l0, Na, Nb, Nc, fudge, vec)
-                                    if tr is not None:
-                                        if xtal_shape == SHAPE_SQUARE and source == 0 and mos_tic == 0:
-                                            if phi_tic == 0:
-                                                row = _trace_row(tr, TR_FLATT)
-                                                if row >= 0:
-                                                    tr[row, 1] = F_latt_a
-                                                    tr[row, 2] = F_latt_b
-                                                    tr[row, 3] = F_latt_c
-                                                    tr[row, 4] = F_latt
-                                            row = _trace_row(tr, TR_PHI)
-                                            if row >= 0:
-                                                tr[row, 1] = phi_tic
-                                                tr[row, 2] = phi
-                                                tr[row, 3] = k
-                                                tr[row, 4] = F_latt_b
-                                                tr[row, 5] = F_latt
-                                    if F_latt == 0.0 and water_size == 0.0:
+                                    F_latt, F_latt_a, F_latt_b, F_latt_c = lattice_factor(p, h, k, l, h0, k0, l0)
+                                    if (tr is not None and p.xtal_shape == SHAPE_SQUARE and source == 0
+                                            and mos_tic == 0):
+                                        if phi_tic == 0:
+                                            _trace_values(tr, TR_FLATT, F_latt_a, F_latt_b, F_latt_c, F_latt)
+                                        _trace_values(tr, TR_PHI, phi_tic, p.phi0 + p.phistep * float(phi_tic),
+                                                      k, F_latt_b, F_latt)
+                                    if F_latt == 0.0 and p.water_size == 0.0:
                                         continue
 
-                                    # the C's integral_form branch is never enabled by any flag: not ported
+                                    # structure factor (the C's integral_form branch is never enabled
+                                    # by any flag: not ported)
                                     if tricubic is not None and interpolate:
-                                        h0_flr = int(math.floor(h))
-                                        k0_flr = int(math.floor(k))
-                                        l0_flr = int(math.floor(l))
-                                        if (((h - h_min + 3) > h_range) or (h - 2 < h_min) or ((k - k_min + 3) > k_range)
-                                                or (k - 2 < k_min) or ((l - l_min + 3) > l_range) or (l - 2 < l_min)):
+                                        if tricubic_in_range(p, h, k, l):
+                                            F_cell = polin3(tricubic, int(math.floor(h)) - 1, int(math.floor(k)) - 1,
+                                                            int(math.floor(l)) - 1, p.h_min, p.k_min, p.l_min,
+                                                            h, k, l)
+                                        else:
                                             if last is not None and not (flags & PIX_OOR):
-                                                last[L_OOR_H] = h
-                                                last[L_OOR_K] = k
-                                                last[L_OOR_L] = l
-                                                last[L_OOR_H0] = h0
-                                                last[L_OOR_K0] = k0
-                                                last[L_OOR_L0] = l0
+                                                rec = last[0]
+                                                rec.oor_h = h
+                                                rec.oor_k = k
+                                                rec.oor_l = l
+                                                rec.oor_h0 = h0
+                                                rec.oor_k0 = k0
+                                                rec.oor_l0 = l0
                                             flags |= PIX_OOR
-                                            F_cell = default_F
                                             interpolate = 0
-                                        if interpolate:
-                                            F_cell = polin3(tricubic, h0_flr - 1, k0_flr - 1, l0_flr - 1, h_min, k_min,
-                                                            l_min, h, k, l)
                                     if not interpolate and not early_F:
-                                        F_cell = nearest_F(Fhkl, hkls, h0, k0, l0, h_min, h_max, k_min, k_max, l_min,
-                                                           l_max, default_F)
+                                        F_cell = nearest_F(p, Fhkl, h0, k0, l0)
 
-                                    if tr is not None:
-                                        if source == 0 and mos_tic == 0 and phi_tic == 0:
-                                            row = _trace_row(tr, TR_FCELL)
-                                            if row >= 0:
-                                                tr[row, 1] = F_cell
-                                        if source == 2 and mos_tic == 0 and phi_tic == 0:
-                                            row = _trace_row(tr, TR_SOURCE2)
-                                            if row >= 0:
-                                                tr[row, 1] = F_cell
-                                                tr[row, 2] = F_latt
-                                                tr[row, 3] = polar
-                                                tr[row, 4] = i1 * d1 + i2 * d2 + i3 * d3
-                                                tr[row, 5] = lam
+                                    if tr is not None and mos_tic == 0 and phi_tic == 0:
+                                        if source == 0:
+                                            _trace_values(tr, TR_FCELL, F_cell)
+                                        if source == 2:
+                                            _trace_values(tr, TR_SOURCE2, F_cell, F_latt, polar,
+                                                          i1 * d1 + i2 * d2 + i3 * d3, lam)
 
                                     I += F_cell * F_cell * F_latt * F_latt
                                 if oversample_thick:
-                                    I *= capture_fraction
+                                    I *= capture
                                 if oversample_polar:
                                     I *= polar
                                 if oversample_omega:
                                     I *= omega_pixel
-                        if sweep_rotates:
+                        if p.sweep_rotates:
                             carry = 1
 
         if last is not None:
-            last[L_I] = I
-            last[L_POLAR] = polar
-            last[L_OMEGA] = omega_pixel
-            last[L_OMEGA_SUM] = omega_sum
-            last[L_CAPTURE] = capture_fraction
-            last[L_FDET] = Fdet
-            last[L_SDET] = Sdet
-            last[L_AIRPATH] = airpath
-            last[L_STOL] = stol
-            last[L_H] = h
-            last[L_K] = k
-            last[L_L] = l
-            last[L_H0] = h0
-            last[L_K0] = k0
-            last[L_L0] = l0
-            last[L_F_CELL] = F_cell
-            last[L_F_LATT] = F_latt
-            last[L_LAT_CARRY] = lat_carry
-            last[L_LAT_PHI] = lat_phi
-            last[L_LAT_MOS] = lat_mos
-            last[L_POS1] = pos1
-            last[L_POS2] = pos2
-            last[L_POS3] = pos3
-            last[L_INC1] = i1
-            last[L_INC2] = i2
-            last[L_INC3] = i3
-            last[L_DIF1] = d1
-            last[L_DIF2] = d2
-            last[L_DIF3] = d3
-        image[idx - out_base] = np.float32(pixel_value(I, capture_fraction, polar, omega_pixel, fp, ip))
+            rec = last[0]
+            rec.I = I
+            rec.polar = polar
+            rec.omega_pixel = omega_pixel
+            rec.omega_sum = omega_sum
+            rec.capture_fraction = capture
+            rec.Fdet = Fdet
+            rec.Sdet = Sdet
+            rec.airpath = airpath
+            rec.stol = stol
+            rec.h = h
+            rec.k = k
+            rec.l = l
+            rec.h0 = h0
+            rec.k0 = k0
+            rec.l0 = l0
+            rec.F_cell = F_cell
+            rec.F_latt = F_latt
+            rec.lat_carry = lat_carry
+            rec.lat_phi = lat_phi
+            rec.lat_mos = lat_mos
+            rec.pos1 = pos1
+            rec.pos2 = pos2
+            rec.pos3 = pos3
+            rec.inc1 = i1
+            rec.inc2 = i2
+            rec.inc3 = i3
+            rec.dif1 = d1
+            rec.dif2 = d2
+            rec.dif3 = d3
+        image[idx - out_base] = np.float32(pixel_value(p, I, capture, polar, omega_pixel))
         flags_out[idx - out_base] = flags
         omega_out[idx - out_base] = omega_sum
 
 
 @register_jitable
-def pixel_value(I, capture_fraction, polar, omega_pixel, fp, ip):
+def pixel_value(p, I, capture, polar, omega_pixel):
     """The end of the C's pixel loop: photons = r_e^2*fluence*I/steps, then the corrections
     not already applied per subpath (capture fraction, polarization, solid angle)."""
-    test = fp[FP_R_E_SQR] * fp[FP_FLUENCE] * I / ip[IP_STEPS]
-    if not ip[IP_OVERSAMPLE_THICK]:
-        test *= capture_fraction
-    if not ip[IP_OVERSAMPLE_POLAR]:
+    test = p.r_e_sqr * p.fluence * I / p.steps
+    if not p.oversample_thick:
+        test *= capture
+    if not p.oversample_polar:
         test *= polar
-    if not ip[IP_OVERSAMPLE_OMEGA]:
+    if not p.oversample_omega:
         test *= omega_pixel
     return test
 
