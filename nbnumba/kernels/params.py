@@ -4,7 +4,7 @@
 place of float64) holds every scalar the render loop of nanoBragg.c reads, and its vectors as
 three fields each (`fdet1 fdet2 fdet3` are the C's fdet_vector[1..3]).  The kernels take it
 as a one-element array and read `params[0].pixel_size`; a record is as fast as numbered slots
-on the CPU (benchmarks/README.md) and is passed by pointer on a GPU.  The other kernel inputs
+on the CPU (docs/performance.md) and is passed by pointer on a GPU.  The other kernel inputs
 are arrays of their own: the sources (rows X Y Z weight lambda), the flat lattice table
 (physics.lattice_table), the structure factors and the mask.
 
