@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from nbnumba import interrupt
+from nbnumba import interrupt, streams
 from nbnumba.errors import NBError
 from nbnumba.flags import FLAGS, PREPASS
 
@@ -38,35 +38,42 @@ def flag_help_text():
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def simulate(args):
     """Render a diffraction image from nanoBragg.c arguments."""
-    from nbnumba.simulation import Simulation
-
-    if any(a in HELP_WORDS for a in args):
-        click.echo(flag_help_text(), nl=False)
-        return
-    out = sys.stdout
+    out = streams.command_stdout()
     interrupt.install()
     try:
-        Simulation(list(args), out=out.write, warn=lambda line: click.echo(line, err=True)).run(write_files=True)
+        code = _simulate(args, out)
+    except interrupt.Interrupted as stop:      # a signal, or stdout is a closed pipe
+        interrupt.die_of(stop.signum)          # (the C's buffered text dies with it)
+    sys.exit(code)
+
+
+def _simulate(args, out):
+    """Run the command; return its exit code (Interrupted passes through)."""
+    if any(a in HELP_WORDS for a in args):
+        out.write(flag_help_text())
+        out.flush()
+        return 0
+    try:
+        from nbnumba.simulation import Simulation
+        sim = Simulation(list(args), out=out.write, warn=streams.err_line)
+        out.on_error = sim.warn
+        sim.run(write_files=True)
+        out.flush()
+        return 0
     except NBError as e:
-        out.flush()
-        click.echo(e.message, err=True)
-        sys.exit(e.code)
+        message, code = e.message, e.code
     except MemoryError:
-        out.flush()
-        click.echo("ERROR: the image does not fit in memory (check -detpixels/-detsize/-pixel/-oversample)",
-                   err=True)
-        sys.exit(9)
-    except interrupt.Interrupted as stop:
-        out.flush()
-        interrupt.die_of(stop.signum)
+        message, code = "ERROR: the image does not fit in memory (check -detpixels/-detsize/-pixel/-oversample)", 9
     except Exception as e:      # a bug: one line, not a traceback (NBNUMBA_DEBUG=1 shows it)
         if os.environ.get("NBNUMBA_DEBUG"):
             raise
-        out.flush()
-        click.echo("nbnumba: internal error: %s: %s (rerun with NBNUMBA_DEBUG=1 for the traceback)"
-                   % (type(e).__name__, e), err=True)
-        sys.exit(1)
+        message = ("nbnumba: internal error: %s: %s (rerun with NBNUMBA_DEBUG=1 for the traceback)"
+                   % (type(e).__name__, e))
+        code = 1
+    out.on_error = lambda text: None      # the run failed already: one line says why
     out.flush()
+    streams.err_line(message)
+    return code
 
 
 def main(argv=None):
