@@ -21,7 +21,7 @@ crash leaves a truncated file.
 - any other file (a hard link, a file in a folder that may not be written, another user's
   file) is overwritten in place: its space is reserved first (posix_fallocate, so that a
   full disk refuses with the file untouched), then the bytes are written and the file cut
-  to length with SIGINT/SIGTERM/SIGHUP deferred (interrupt.deferred), so no signal the
+  to length, all with SIGINT/SIGTERM/SIGHUP deferred (interrupt.deferred), so no signal the
   command handles cuts it in two.  A SIGKILL, a crash or an I/O error in that window can:
   there is no other copy to fall back on.
 """
@@ -122,18 +122,18 @@ def _rename_into_place(target, data, st):
 
 
 def _overwrite(fd, st, data):
-    """Overwrite the regular file open on fd in place: reserve the space, then write and
-    cut to length with signals deferred."""
+    """Overwrite the regular file open on fd in place, signals deferred throughout: reserve
+    the space (on failure the file is given back its size), write, cut to length."""
     size = sum(len(chunk) for chunk in data)
-    if size > 0:
-        try:
-            os.posix_fallocate(fd, 0, size)
-        except OSError as err:
-            if err.errno not in _NO_RESERVATION:
-                if os.fstat(fd).st_size != st.st_size:
-                    os.ftruncate(fd, st.st_size)
-                raise
     with interrupt.deferred():
+        if size > 0:
+            try:
+                os.posix_fallocate(fd, 0, size)
+            except OSError as err:
+                if err.errno not in _NO_RESERVATION:
+                    if os.fstat(fd).st_size != st.st_size:
+                        os.ftruncate(fd, st.st_size)
+                    raise
         offset = 0
         for chunk in data:
             view = memoryview(chunk).cast("B")
