@@ -43,7 +43,7 @@ from numba import cuda, float32, float64
 from numba.extending import register_jitable
 
 from nbnumba.kernels import physics, vectors
-from nbnumba.kernels.cache import physics_keyed
+from nbnumba.kernels.cache import guard_loaded, physics_keyed
 from nbnumba.kernels.layout import IP_FPIXELS, IP_ROI_XMAX, IP_ROI_XMIN, IP_ROI_YMAX, IP_ROI_YMIN, N_LAST
 
 THREADS = 128          # threads per block of the pixel kernel
@@ -52,6 +52,8 @@ NOT_RENDERED = 0xFF    # device flags of a pixel the kernel skipped (not in rang
 MEMORY_FRACTION = 0.8  # share of the free device memory a tile may take
 BYTES_PER_PIXEL = 4 + 1 + 8   # float32 value, uint8 flags, float64 solid angle
 BYTES_PER_ROW = 8             # float64 row sum
+
+guard_loaded()   # issue 7 (kernels/cache.py): numba-cuda's own caching module gets nbnumba's cache guards
 
 
 # ---- physics in float32: the same bytecode with float32 literals ----
