@@ -1,5 +1,6 @@
 """The flag reference and -h are generated from the flags table; the committed docs must match it."""
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -21,3 +22,11 @@ def test_help_lists_every_flag():
         for name in f.names:
             assert name in out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_quirks_name_real_tests():
+    """Every `test_x.py::test_y` that docs/quirks.md cites exists."""
+    cited = re.findall(r"`(test_\w+\.py)::(test_\w+)`", (ROOT / "docs" / "quirks.md").read_text())
+    assert cited
+    for module, name in cited:
+        assert re.search(r"^def %s\(" % name, (ROOT / "tests" / module).read_text(), re.M), (module, name)
