@@ -49,71 +49,41 @@ def test_deferred_block_runs_whole(handlers):
     assert stop.value.signum == signal.SIGTERM
 
 
-def test_signal_just_after_the_rename(handlers, tmp_path, monkeypatch):
-    """The file was written: the signal ends the run, no "unable to write" error."""
+def signal_after(monkeypatch, owner, name, signum):
+    """Make owner.name send signum to this process each time it has run."""
+    real = getattr(owner, name)
+
+    def then_signal(*args, **kwargs):
+        result = real(*args, **kwargs)
+        os.kill(os.getpid(), signum)
+        return result
+
+    monkeypatch.setattr(owner, name, then_signal)
+
+
+@pytest.mark.parametrize("owner, step, signum, kept", [
+    (tempfile, "mkstemp", signal.SIGHUP, True),     # the temporary file has just been made
+    (os, "fchmod", signal.SIGTERM, True),           # ... and is about to be written
+    (os, "replace", signal.SIGINT, False)],         # it has just been renamed: no "unable to write"
+    ids=["made", "writing", "renamed"])
+def test_signal_at_each_step_of_a_renamed_write(handlers, tmp_path, monkeypatch, owner, step, signum, kept):
     target = tmp_path / "out.bin"
     target.write_bytes(OLD)
-    real = os.replace
-
-    def replace_then_signal(src, dst):
-        real(src, dst)
-        os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(os, "replace", replace_then_signal)
+    signal_after(monkeypatch, owner, step, signum)
     with pytest.raises(interrupt.Interrupted) as stop:
         write_output(target, [b"new"])
-    assert stop.value.signum == signal.SIGINT
-    assert target.read_bytes() == b"new"
-    assert os.listdir(tmp_path) == ["out.bin"]
-
-
-def test_signal_while_the_temporary_file_is_made(handlers, tmp_path, monkeypatch):
-    target = tmp_path / "out.bin"
-    target.write_bytes(OLD)
-    real = tempfile.mkstemp
-
-    def mkstemp_then_signal(*args, **kwargs):
-        made = real(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGHUP)
-        return made
-
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp_then_signal)
-    with pytest.raises(interrupt.Interrupted) as stop:
-        write_output(target, [b"new"])
-    assert stop.value.signum == signal.SIGHUP
-    assert target.read_bytes() == OLD
-    assert os.listdir(tmp_path) == ["out.bin"]
-
-
-def test_signal_while_the_temporary_file_is_written(handlers, tmp_path, monkeypatch):
-    target = tmp_path / "out.bin"
-    target.write_bytes(OLD)
-    real = os.fchmod
-
-    def fchmod_then_signal(fd, mode):
-        real(fd, mode)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    monkeypatch.setattr(os, "fchmod", fchmod_then_signal)
-    with pytest.raises(interrupt.Interrupted):
-        write_output(target, [b"new"])
-    assert target.read_bytes() == OLD
+    assert stop.value.signum == signum
+    assert target.read_bytes() == (OLD if kept else b"new")
     assert os.listdir(tmp_path) == ["out.bin"]
 
 
 def test_signal_in_the_middle_of_an_in_place_write(handlers, tmp_path, monkeypatch):
-    """A hard-linked file is overwritten in place: the write completes, then the signal acts."""
+    """A hard-linked file is overwritten in place: a signal just after its space is reserved
+    waits for the write to complete."""
     target, link = tmp_path / "out.bin", tmp_path / "link.bin"
     target.write_bytes(OLD)
     os.link(target, link)
-    real = os.pwrite
-
-    def pwrite_after_signal(fd, data, offset):
-        if offset == 0:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return real(fd, data, offset)
-
-    monkeypatch.setattr(os, "pwrite", pwrite_after_signal)
+    signal_after(monkeypatch, os, "posix_fallocate", signal.SIGTERM)
     with pytest.raises(interrupt.Interrupted) as stop:
         write_output(target, [b"a" * 5000, b"b" * 5000])
     assert stop.value.signum == signal.SIGTERM
