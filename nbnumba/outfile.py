@@ -87,7 +87,8 @@ def _rename_into_place(target, data, st):
     st: the existing file's stat (its owner and mode are given to the new one), or None for
     a new file (mode 0666 less the umask).  Returns False, touching nothing, when an
     existing file's identity cannot be kept this way (the folder may not be written, the
-    owner cannot be given, the path resolves elsewhere); errors for a new file raise."""
+    owner cannot be given, the path resolves elsewhere, the file cannot be renamed over);
+    errors for a new file raise."""
     folder, name = os.path.split(target)
     tmp = None
     try:
@@ -112,7 +113,12 @@ def _rename_into_place(target, data, st):
             for chunk in data:
                 f.write(chunk)
         with interrupt.deferred():      # renamed and forgotten together
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except OSError:
+                if st is None:
+                    raise
+                return False            # e.g. EBUSY: the file is a bind mount (containers)
             tmp = None
         return True
     finally:

@@ -7,9 +7,9 @@ system that fills up.
   non-root user; for root, `setpriv` without CAP_DAC_OVERRIDE and CAP_FOWNER (root ignores
   permission bits otherwise; CAP_DAC_READ_SEARCH stays, so the interpreter under /root can
   still be read).  Skips the test where neither works.
-- `small_fs(folder, size)`: the prefix that runs a command with a tmpfs of `size` bytes
-  mounted on `folder`, in a private mount namespace (`unshare -m` as root, `unshare -rm` in a
-  user namespace otherwise), so nothing is left mounted.  Skips where mounting is refused.
+- `with_mounts(commands, ...)`, `small_fs(folder, size)`: the prefix that runs a command
+  after mounting something (a tmpfs of `size` bytes on `folder`) in a private mount
+  namespace, so nothing is left mounted.  Skips where mounting is refused.
 - `hidden_temporaries(folder)`: the temporary files nbnumba or Numba could leave behind.
 """
 import functools
@@ -73,14 +73,20 @@ def unprivileged():
     return prefix
 
 
+def with_mounts(mounts, *args):
+    """Prefix: run the command in a private mount namespace (`unshare -m` as root, `unshare
+    -rm` in a user namespace otherwise: nothing stays mounted) after the shell commands
+    `mounts`, which see args as $1, $2 ...  Skips the test where mounting is refused."""
+    unshare = ("unshare", "-m") if os.geteuid() == 0 else ("unshare", "-rm")
+    prefix = (*unshare, "sh", "-c", '%s && shift %d && exec "$@"' % (mounts, len(args)), "sh", *map(str, args))
+    if not _works(prefix):
+        pytest.skip("cannot mount in a private mount namespace here")
+    return prefix
+
+
 def small_fs(folder, size):
     """Prefix: run the command with a tmpfs of `size` bytes on `folder` (which must exist)."""
-    unshare = ("unshare", "-m") if os.geteuid() == 0 else ("unshare", "-rm")
-    prefix = (*unshare, "sh", "-c", 'mount -t tmpfs -o size="$1" tmpfs "$2" && shift 2 && exec "$@"',
-              "sh", str(size), str(folder))
-    if not _works(prefix):
-        pytest.skip("cannot mount a tmpfs in a private mount namespace here")
-    return prefix
+    return with_mounts('mount -t tmpfs -o size="$1" tmpfs "$2"', size, folder)
 
 
 def hidden_temporaries(folder):

@@ -29,7 +29,7 @@ from golden import INPUTS
 from nbnumba.errors import NBError
 from nbnumba.outfile import write_output
 from oddenv import (DEVICE_LINE, OUTPUTS, SMALL, SMALL_SHA256, hidden_temporaries, run, sha256, small_fs,
-                    stderr_lines, unprivileged)
+                    stderr_lines, unprivileged, with_mounts)
 
 OLD = b"old\n"
 
@@ -173,6 +173,19 @@ def test_device_output_is_written_in_place(tmp_path):
     assert p.returncode == 0, p.stderr
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert sorted(x.name for x in tmp_path.iterdir()) == ["image.pgm", "intimage.img", "noiseimage.img"]
+
+
+def test_bind_mounted_output_is_written_in_place(tmp_path):
+    """An output that is a bind mount (a container's single-file volume) cannot be renamed
+    over (EBUSY): it is written in place, as the C writes it."""
+    volume = tmp_path / "volume.bin"
+    volume.write_bytes(OLD)
+    (tmp_path / "floatimage.bin").write_bytes(OLD)
+    p = run(SMALL, tmp_path, with_mounts('mount --bind "$1" "$2"', volume, tmp_path / "floatimage.bin"))
+    assert p.returncode == 0, p.stderr
+    assert sha256(volume) == SMALL_SHA256["floatimage.bin"]
+    assert (tmp_path / "floatimage.bin").read_bytes() == OLD       # under the mount, untouched
+    assert_clean(tmp_path)
 
 
 # ---------------------------------------------------------------- full disk (a 1 MB tmpfs)
