@@ -77,8 +77,10 @@ def _warn_once(kind, text):
     if kind in _warned:
         return
     _warned.add(kind)
-    with contextlib.suppress(AttributeError, OSError, ValueError):   # stderr closed or gone
-        print("nbnumba: warning: " + text, file=sys.stderr, flush=True)
+    stream = sys.stderr         # None when fd 2 was closed at start-up
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        stream.write("nbnumba: warning: %s\n" % text)
+        stream.flush()
 
 
 def _ours(py_func):
