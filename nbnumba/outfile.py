@@ -50,7 +50,11 @@ def write_output(path, chunks):
         data = list(chunks)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
-        except FileNotFoundError:   # no file (or a dangling link): fopen would create it
+        except FileNotFoundError:   # no file (or a dangling link): fopen would create it,
+            if not path:            # unless there is no name at all
+                raise
+            if path.endswith("/"):  # or the name of a folder
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)) from None
             _rename_into_place(os.path.realpath(path), data, None)
             return
         try:

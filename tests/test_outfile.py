@@ -13,6 +13,7 @@ oddenv.SMALL as an unprivileged user:
   read-only folder, files there    every file rewritten, exit 0
   read-only folder, a file missing files up to it written, "ERROR: fopen: Permission denied", exit 9
   intimage.img is a folder         floatimage.bin written, "ERROR: fopen: Is a directory", exit 9
+  -floatfile "" / -floatfile x/    "ERROR: fopen: No such file or directory" / "... Is a directory", exit 9
   write-protected Fdump.bin        stdout "WARNING: unable to open dump file: Fdump.bin", exit 0
   full disk                        the file truncated, exit 0 (nbnumba refuses, docs/quirks.md)
 
@@ -166,6 +167,17 @@ def test_folder_in_place_of_an_output(tmp_path):
     assert (tmp_path / "intimage.img").is_dir()
     assert sorted(x.name for x in tmp_path.iterdir()) == ["floatimage.bin", "intimage.img"]
     assert_written(tmp_path, ("floatimage.bin",))
+
+
+@pytest.mark.parametrize("name, reason", [("", "No such file or directory"), ("x/", "Is a directory")],
+                         ids=["empty", "slash"])
+def test_names_fopen_cannot_create(tmp_path, name, reason):
+    """The C: "ERROR: fopen: No such file or directory" / "... Is a directory", exit 9."""
+    p = run(SMALL + ["-floatfile", name], tmp_path)
+    assert p.returncode == 9
+    assert stderr_lines(p.stderr) == [f"ERROR: unable to write {name}: {reason}"]
+    assert list(tmp_path.iterdir()) == []
+    assert [n for n in os.listdir(tmp_path.parent) if n.endswith(".tmp")] == []     # nor beside it
 
 
 def test_device_output_is_written_in_place(tmp_path):
