@@ -36,7 +36,10 @@ from nbnumba import interrupt
 from nbnumba.errors import NBError
 
 # posix_fallocate errors that mean "this file system cannot reserve space", not "no space"
-_NO_RESERVATION = {errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
+# (EBADF: glibc's emulation where the file system has no fallocate, NFS for one, reads the
+# file, and fails on a write-only descriptor before it writes anything)
+_NO_RESERVATION = {errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, errno.EBADF,
+                   getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
 
 
 def write_output(path, chunks):
