@@ -19,10 +19,11 @@ crash leaves a truncated file.
   a single link, no extended attributes (ACLs, security labels) and an owner and mode the
   temporary file can be given;
 - any other file (a hard link, a file in a folder that may not be written, another user's
-  file) is overwritten in place: its space is reserved first (posix_fallocate, so that a
-  full disk refuses with the file untouched), then the bytes are written and the file cut
-  to length, all with SIGINT/SIGTERM/SIGHUP deferred (interrupt.deferred), so no signal the
-  command handles cuts it in two.  A SIGKILL, a crash or an I/O error in that window can:
+  file, a bind-mounted file, a file on a disk too full for a second copy) is overwritten in
+  place: its space is reserved first (posix_fallocate, so that a full disk refuses with the
+  file untouched), then the bytes are written and the file cut to length, all with
+  SIGINT/SIGTERM/SIGHUP deferred (interrupt.deferred), so no signal the command handles
+  cuts it in two.  A SIGKILL, a crash or an I/O error in that window can:
   there is no other copy to fall back on.
 """
 import contextlib
@@ -38,8 +39,10 @@ from nbnumba.errors import NBError
 # posix_fallocate errors that mean "this file system cannot reserve space", not "no space"
 # (EBADF: glibc's emulation where the file system has no fallocate, NFS for one, reads the
 # file, and fails on a write-only descriptor before it writes anything)
-_NO_RESERVATION = {errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, errno.EBADF,
+NO_RESERVATION = {errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, errno.EBADF,
                    getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
+# errors of the rename way after which an existing file is overwritten in place instead
+IN_PLACE_INSTEAD = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EBUSY, errno.EXDEV}
 
 
 def write_output(path, chunks):
@@ -92,46 +95,44 @@ def _rename_into_place(target, data, st):
     """Write data to a temporary file in target's folder and rename it to target.
 
     st: the existing file's stat (its owner and mode are given to the new one), or None for
-    a new file (mode 0666 less the umask).  Returns False, touching nothing, when an
-    existing file's identity cannot be kept this way (the folder may not be written, the
-    owner cannot be given, the path resolves elsewhere, the file cannot be renamed over);
-    errors for a new file raise."""
+    a new file (mode 0666 less the umask).  For an existing file, returns False, leaving it
+    untouched, where this way is closed and writing in place may still work (IN_PLACE_INSTEAD:
+    a folder that may not be written, an owner that cannot be given, no room for a second
+    copy, a bind-mounted file) or the path resolves to another file; other errors raise."""
     folder, name = os.path.split(target)
     tmp = None
     try:
         try:
             with interrupt.deferred():      # the name is known as soon as the file exists
                 fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + name + ".", suffix=".tmp")
-        except PermissionError:
-            if st is None:
+            with os.fdopen(fd, "wb") as f:
+                if st is not None and not _take_identity(f.fileno(), target, st):
+                    return False
+                os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
+                for chunk in data:
+                    f.write(chunk)
+            with interrupt.deferred():      # renamed and forgotten together
+                os.replace(tmp, target)
+                tmp = None
+        except OSError as err:
+            if st is None or err.errno not in IN_PLACE_INSTEAD:
                 raise
             return False
-        with os.fdopen(fd, "wb") as f:
-            if st is not None:
-                mine = os.fstat(f.fileno())
-                try:
-                    if not os.path.samestat(os.stat(target), st):
-                        return False
-                    if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
-                        os.fchown(f.fileno(), st.st_uid, st.st_gid)
-                except PermissionError:
-                    return False
-            os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
-            for chunk in data:
-                f.write(chunk)
-        with interrupt.deferred():      # renamed and forgotten together
-            try:
-                os.replace(tmp, target)
-            except OSError:
-                if st is None:
-                    raise
-                return False            # e.g. EBUSY: the file is a bind mount (containers)
-            tmp = None
         return True
     finally:
         if tmp is not None:
             with interrupt.deferred(), contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _take_identity(fd, target, st):
+    """Give the temporary file on fd the owner of the file st describes, if target is it."""
+    if not os.path.samestat(os.stat(target), st):
+        return False
+    mine = os.fstat(fd)
+    if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
+        os.fchown(fd, st.st_uid, st.st_gid)
+    return True
 
 
 def _overwrite(fd, st, data):
@@ -143,7 +144,7 @@ def _overwrite(fd, st, data):
             try:
                 os.posix_fallocate(fd, 0, size)
             except OSError as err:
-                if err.errno not in _NO_RESERVATION:
+                if err.errno not in NO_RESERVATION:
                     if os.fstat(fd).st_size != st.st_size:
                         os.ftruncate(fd, st.st_size)
                     raise

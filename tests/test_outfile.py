@@ -16,6 +16,7 @@ oddenv.SMALL as an unprivileged user:
   -floatfile "" / -floatfile x/    "ERROR: fopen: No such file or directory" / "... Is a directory", exit 9
   write-protected Fdump.bin        stdout "WARNING: unable to open dump file: Fdump.bin", exit 0
   full disk                        the file truncated, exit 0 (nbnumba refuses, docs/quirks.md)
+  full disk, old files of new size rewritten in place, exit 0
 
 nbnumba's error lines name the file ("ERROR: unable to write NAME: REASON").  Permission
 cases run through oddenv.unprivileged() (root ignores permission bits).
@@ -223,6 +224,36 @@ def test_full_disk_refuses_and_keeps_the_old_file(tmp_path, hard_link):
     assert sorted(x.name for x in (seen / "files").iterdir()) == names
     for name in names:
         assert (seen / "files" / name).read_bytes() == OLD
+
+
+# the C's images for SMALL at -detpixels 1024 (stdout: "writing floatimage.bin as 1048576 4-byte floats")
+LARGE_SHA256 = {
+    "floatimage.bin": (4194304, "ecec0d4ddeef51652de4326be03edb4d331c1e5d5f6510d553297ff53ffb5bd4"),
+    "intimage.img": (2097664, "1d8cc1c8ad9859cd8a0443a94171555f4622b74af1ba566ea854aff07e2f516e"),
+    "image.pgm": (1048620, "4f4608ea451f013500835fba49a6c5d2ee27fdc30d6f7b0927a21cef6ffd516f"),
+    "noiseimage.img": (2097664, "c50392e7b9fcaca6c324ff6d8fe04e715c09203d076289fa3367c5d7bb6be118"),
+}
+
+
+def test_full_disk_rewrites_outputs_that_fit(tmp_path):
+    """Old outputs of the new sizes on a disk with no room left: the C rewrites them in place
+    (exit 0); so does nbnumba, with no room for a temporary copy."""
+    disk, seen = tmp_path / "disk", tmp_path / "seen"
+    disk.mkdir()
+    seen.mkdir()
+    make = " && ".join('head -c %d /dev/zero | tr "\\0" U > %s' % (size, name)
+                       for name, (size, _) in LARGE_SHA256.items())
+    script = ('cd "$DISK" && ' + make + ' && { dd if=/dev/zero of=filler bs=4096 2>/dev/null || true; } && '
+              '"$@" > /dev/null 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; '
+              'for f in *; do [ "$f" = filler ] || cp "$f" "$SEEN/"; done; ls -A > "$SEEN/listing"')
+    args = SMALL[:-5] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
+    p = run(args, tmp_path, (*small_fs(disk, 12 << 20), "sh", "-c", script, "sh"), DISK=str(disk), SEEN=str(seen))
+    assert p.returncode == 0, p.stderr
+    assert (seen / "rc").read_text() == "0\n", (seen / "stderr").read_text()
+    assert stderr_lines((seen / "stderr").read_text()) == []
+    assert (seen / "listing").read_text().split() == sorted(["filler", *LARGE_SHA256])
+    for name, (size, digest) in LARGE_SHA256.items():
+        assert sha256(seen / name) == digest, name
 
 
 # ---------------------------------------------------------------- write_output itself
