@@ -14,7 +14,7 @@ import time
 
 import click
 
-from nbnumba import __version__, interrupt
+from nbnumba import __version__, interrupt, streams
 from nbnumba.errors import NBError
 from nbnumba.flags import FLAGS, PREPASS, TOPICS
 from nbnumba.timings import process_age
@@ -99,51 +99,57 @@ def flag_help_text(width=None):
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def simulate(args):
     """Render a diffraction image from nanoBragg.c arguments."""
-    if any(a in HELP_WORDS for a in args):
-        click.echo(flag_help_text(), nl=False)
-        return
-    if any(a in VERSION_WORDS for a in args):
-        click.echo(f"nbnumba {__version__}")
-        return
-    started = time.perf_counter()
-    age = process_age()
-    from nbnumba.kernels.internals import start_cpu_target
-    from nbnumba.simulation import Simulation
-
-    imported = time.perf_counter()
-    start_cpu_target()
-    out = sys.stdout
+    out = streams.command_stdout()
     interrupt.install()
     try:
-        sim = Simulation(list(args), out=out.write, warn=lambda line: click.echo(line, err=True), flush=out.flush)
+        code = _simulate(args, out)
+    except interrupt.Interrupted as stop:      # a signal, or stdout is a closed pipe
+        interrupt.die_of(stop.signum)          # (the C's buffered text dies with it)
+    sys.exit(code)
+
+
+def _simulate(args, out):
+    """Run the command; return its exit code (Interrupted passes through)."""
+    if any(a in HELP_WORDS for a in args):
+        out.write(flag_help_text())
+        out.flush()
+        return 0
+    if any(a in VERSION_WORDS for a in args):
+        out.write(f"nbnumba {__version__}\n")
+        out.flush()
+        return 0
+    started = time.perf_counter()
+    age = process_age()
+    try:
+        from nbnumba.kernels.internals import start_cpu_target
+        from nbnumba.simulation import Simulation
+        imported = time.perf_counter()
+        start_cpu_target()
+        sim = Simulation(list(args), out=out.write, warn=streams.err_line)
+        out.on_error = sim.warn
         sim.clock.add("imports", (age if age is not None else 0.0) + imported - started)
         sim.clock.add("numba start-up", time.perf_counter() - imported)
         sim.run(write_files=True)
+        out.flush()
         if sim.settings.timings:
-            out.flush()
-            click.echo(sim.clock.line(), err=True)
+            streams.err_line(sim.clock.line())
+        return 0
     except NBError as e:
-        out.flush()
-        click.echo(e.message, err=True)
-        if not args:    # after the C's usage text: where the rest is
-            click.echo(NO_ARGS_HINT, err=True)
-        sys.exit(e.code)
+        message, code = e.message, e.code
     except MemoryError:
-        out.flush()
-        click.echo("ERROR: the image does not fit in memory (check -detpixels/-detsize/-pixel/-oversample)",
-                   err=True)
-        sys.exit(9)
-    except interrupt.Interrupted as stop:
-        out.flush()
-        interrupt.die_of(stop.signum)
+        message, code = "ERROR: the image does not fit in memory (check -detpixels/-detsize/-pixel/-oversample)", 9
     except Exception as e:      # a bug: one line, not a traceback (NBNUMBA_DEBUG=1 shows it)
         if os.environ.get("NBNUMBA_DEBUG"):
             raise
-        out.flush()
-        click.echo("nbnumba: internal error: %s: %s (rerun with NBNUMBA_DEBUG=1 for the traceback)"
-                   % (type(e).__name__, e), err=True)
-        sys.exit(1)
+        message = ("nbnumba: internal error: %s: %s (rerun with NBNUMBA_DEBUG=1 for the traceback)"
+                   % (type(e).__name__, e))
+        code = 1
+    out.on_error = lambda text: None      # the run failed already: one line says why
     out.flush()
+    streams.err_line(message)
+    if not args:    # after the C's usage text: where the rest is
+        streams.err_line(NO_ARGS_HINT)
+    return code
 
 
 def _exit_now(code):

@@ -15,7 +15,7 @@ import numpy as np
 
 from .cscan import Scanner, c_dtoi, c_int, printf_g
 from .errors import NBError
-from .images import atomic_write
+from .outfile import write_output
 
 # the only bytes a file of plain decimal numbers separated by whitespace can contain
 _PLAIN_CHARS = b"0123456789+-.eE \t\n\v\f\r"
@@ -213,7 +213,7 @@ def write_fdump(path, grid, out):
     header = (f"{grid.h_min} {grid.h_max} {grid.k_min} {grid.k_max} "
               f"{grid.l_min} {grid.l_max}\n\f").encode("ascii")
     try:
-        atomic_write(path, [header, np.ascontiguousarray(grid.F, dtype="<f8").tobytes()])
+        write_output(path, [header, np.ascontiguousarray(grid.F, dtype="<f8").tobytes()])
     except NBError:
         out(f"WARNING: unable to open dump file: {path}\n")
         return

@@ -4,21 +4,20 @@
   `-img` and `-mask` (lines 418-501).
 - `smv_header_bytes`: the SMV header text written for the int image (lines 3167-3184) and
   the noise image (lines 3266-3283).
-- `write_smv`, `write_float`, `write_pgm`: the `fwrite`s of lines 3122-3130, 3161-3187,
-  3214-3224 and 3260-3286, made atomic (`atomic_write`) so that a failed run never leaves a
-  truncated file behind.
+- `write_smv`, `write_float`, `write_pgm`: the `fopen`s and `fwrite`s of lines 3122-3130,
+  3161-3187, 3214-3224 and 3260-3286, through `outfile.write_output` (the C's file, never
+  truncated by a failed run).
 """
 
 import math
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from .cscan import atof, c_dtoi, printf_g
 from .errors import NBError
+from .outfile import write_output
 
 # nanoBragg.c line 349: double RTD=180.0*M_1_PI, with M_1_PI the double nearest 1/pi
 M_1_PI = 0.31830988618379067154
@@ -149,47 +148,18 @@ def smv_header_bytes(h, noise):
     return header + b" " * (SMV_HEADER_BYTES - len(header))
 
 
-def atomic_write(path, chunks):
-    """Write the byte strings `chunks` to `path` through a temporary file in the same folder,
-    then `os.replace` it, so `path` is either untouched or complete.  An existing non-regular
-    file (/dev/null, a FIFO) is written in place instead, never replaced.  A new file gets the
-    mode C's `fopen(path, "wb")` would give it (0666 less the umask).  OSError -> NBError."""
-    path = os.fspath(path)
-    try:
-        if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
-            with open(path, "wb") as f:
-                for chunk in chunks:
-                    f.write(chunk)
-            return
-        umask = os.umask(0)
-        os.umask(umask)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                os.fchmod(f.fileno(), 0o666 & ~umask)
-                for chunk in chunks:
-                    f.write(chunk)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError as err:
-        raise NBError(f"ERROR: unable to write {path}: {err.strerror}") from None
-
-
 def write_smv(path, header_bytes, image):
     """An SMV file: `header_bytes` (from `smv_header_bytes`) then the uint16 pixels in native order."""
     if image.dtype != np.uint16:
         raise TypeError(f"SMV pixels must be uint16, not {image.dtype}")
-    atomic_write(path, [header_bytes, np.ascontiguousarray(image).tobytes()])
+    write_output(path, [header_bytes, np.ascontiguousarray(image).tobytes()])
 
 
 def write_float(path, image):
     """The raw float image: float32 pixels in native order, no header."""
     if image.dtype != np.float32:
         raise TypeError(f"float image must be float32, not {image.dtype}")
-    atomic_write(path, [np.ascontiguousarray(image).tobytes()])
+    write_output(path, [np.ascontiguousarray(image).tobytes()])
 
 
 def write_pgm(path, fpixels, spixels, pgm_scale, pixels):
@@ -198,4 +168,4 @@ def write_pgm(path, fpixels, spixels, pgm_scale, pixels):
     if pixels.dtype != np.uint8:
         raise TypeError(f"PGM pixels must be uint8, not {pixels.dtype}")
     header = f"P5\n{int(fpixels)} {int(spixels)}\n# pixels scaled by {printf_g(pgm_scale)}\n255\n"
-    atomic_write(path, [header.encode("ascii"), np.ascontiguousarray(pixels).tobytes()])
+    write_output(path, [header.encode("ascii"), np.ascontiguousarray(pixels).tobytes()])

@@ -5,12 +5,23 @@ The C installs no handlers, so these signals kill it (a shell reports 128+N: 130
 raised in the main thread at the next Python instruction: between render chunks (the render
 is cut into chunks short enough for that, kernels/dispatch.py) or during a file write, whose
 temporary file is removed as the exception passes.  The command then calls `die_of`, which
-restores the default action and re-sends the signal, so the exit status is the C's.
+restores the default action and re-sends the signal, so the exit status is the C's.  A write
+to a closed pipe on stdout raises `Interrupted(SIGPIPE)` the same way (streams.py): the C
+dies of SIGPIPE there (141 in a shell).
+
+`deferred()` marks the few steps that must not be cut in two (creating a temporary file and
+remembering its name, the rename that commits a file, a file overwritten in place): a signal
+that arrives inside is acted on as the block ends.  The deferral is a flag that the handler
+reads, not a signal mask: Python runs handlers in the main thread whichever thread the
+kernel hands the signal to (Numba's worker threads included).
 """
 import os
 import signal
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+_depth = 0          # how many deferred() blocks the main thread is in
+_pending = []       # signals that arrived inside them, in order
 
 
 class Interrupted(BaseException):
@@ -22,16 +33,40 @@ class Interrupted(BaseException):
 
 
 def _raise(signum, frame):
+    if _depth:
+        _pending.append(signum)
+        return
     raise Interrupted(signum)
 
 
 def install():
-    """Raise Interrupted for SIGINT, SIGTERM and SIGHUP in this (the main) thread; a signal the
-    process inherited as ignored (nohup; a shell's background job without job control) stays
-    ignored, as it does for the C."""
+    """Raise Interrupted for SIGINT, SIGTERM and SIGHUP in this (the main) thread, except for
+    those the process was started ignoring (`nohup`, `cmd &` in a script): the C, which
+    installs no handlers, keeps ignoring them."""
     for sig in SIGNALS:
-        if signal.getsignal(sig) is not signal.SIG_IGN:
+        if signal.getsignal(sig) != signal.SIG_IGN:
             signal.signal(sig, _raise)
+
+
+class deferred:
+    """`with deferred(): ...` runs the block whole: a signal caught by the handlers of
+    `install` during it raises Interrupted (for the first such signal) only when the
+    outermost block ends, replacing any exception the block raised.  Without those
+    handlers (the Python API) it changes nothing."""
+
+    def __enter__(self):
+        global _depth
+        _depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _depth
+        _depth -= 1
+        if not _depth and _pending:
+            signum = _pending[0]
+            _pending.clear()
+            raise Interrupted(signum)
+        return False
 
 
 def die_of(signum):

@@ -171,11 +171,10 @@ class LiveReport:
     C prints while rendering the pixel where interpolation stops.  The C's progress counter
     counts the rendered pixels (ROI, mask not 0) before the current one."""
 
-    def __init__(self, s, plan, box, out, trace_idx=None, flush=None):
+    def __init__(self, s, plan, box, out, trace_idx=None):
         """trace_idx: raster index of the -trace_pixel pixel when the C renders it (its
-        TRACE_PY lines are printed while it renders), else None; flush() after progress lines."""
+        TRACE_PY lines are printed while it renders), else None."""
         self.s, self.plan, self.box, self.out = s, plan, box, out
-        self.flush = flush
         self.trace_idx = trace_idx
         self.mask_rows = None
         if plan.mask.size and box.size:
@@ -225,8 +224,6 @@ class LiveReport:
                 self.out(what)
             else:
                 _printout(self.s, self.plan, what, unrot_idx, interp_cut, self.out)
-        if events and self.flush is not None:
-            self.flush()
         self.done = t_done
 
 

@@ -45,14 +45,12 @@ def _empty_grid():
 
 
 class Simulation:
-    def __init__(self, argv, out=None, warn=None, flush=None):
+    def __init__(self, argv, out=None, warn=None):
         """argv: nanoBragg's arguments (without the program name).  out(text) receives what the
-        C prints (None: nothing); flush(), if given, is called where the C flushes stdout (after
-        progress lines); warn(line) receives one line per warning about odd input (under
-        -strict those are errors: errors.Warner)."""
+        C prints (None: nothing); warn(line) receives one line per warning about odd input
+        (under -strict those are errors: errors.Warner)."""
         self.argv = [str(a) for a in argv]
         self.out = out if out is not None else (lambda text: None)
-        self.flush = flush if flush is not None else (lambda: None)
         self.warn = Warner(warn)
         self.clock = PhaseClock()
         self.settings = None
@@ -159,7 +157,7 @@ class Simulation:
             if s.trace_fpixel < s.fpixels and s.trace_spixel < s.spixels and self.rendered[idx]:
                 trace_idx = idx
         with clock.phase("render"):
-            result = dispatch.render(run, report.LiveReport(s, self.plan, run.box, self.out, trace_idx, self.flush))
+            result = dispatch.render(run, report.LiveReport(s, self.plan, run.box, self.out, trace_idx))
         self.result = result
         with clock.phase("outputs"):
             self.out("\n")

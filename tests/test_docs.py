@@ -95,3 +95,11 @@ def test_documents_stand_alone():
         text = doc.read_text()
         for bad in ("../shared", "/work/shared", "golden_check.py", "c_behaviors.md"):
             assert bad not in text, f"{doc.relative_to(ROOT)} cites {bad}"
+
+
+def test_quirks_name_real_tests():
+    """Every `test_x.py::test_y` that docs/quirks.md cites exists."""
+    cited = re.findall(r"`(?:tests/)?(test_\w+\.py)::(test_\w+)", (ROOT / "docs" / "quirks.md").read_text())
+    assert cited
+    for module, name in cited:
+        assert re.search(r"^def %s\(" % name, (ROOT / "tests" / module).read_text(), re.M), (module, name)

@@ -8,7 +8,6 @@ HKL/Fdump reading code on the same input; they are recorded here, not computed b
 import gzip
 import json
 import math
-import os
 import struct
 from pathlib import Path
 
@@ -18,8 +17,7 @@ import pytest
 from nbnumba.cscan import Scanner, atof, atoi, c_dtoi, printf_g, read_text_file, strtod
 from nbnumba.errors import NBError
 from nbnumba.hkl import read_fdump, read_hkl, write_fdump
-from nbnumba.images import (RTD, atomic_write, read_smv, smv_header_bytes, value_of, write_float,
-                            write_pgm, write_smv)
+from nbnumba.images import RTD, read_smv, smv_header_bytes, value_of, write_float, write_pgm, write_smv
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 INPUTS = GOLDEN / "inputs"
@@ -519,21 +517,3 @@ def test_writers_reproduce_golden_files(tmp_path):
     write_float(tmp_path / "floatimage.bin", image)
     assert (tmp_path / "floatimage.bin").read_bytes() == image.astype("<f4").tobytes()
 
-
-def test_atomic_write_failure_leaves_nothing(tmp_path):
-    target = tmp_path / "out.bin"
-    target.write_bytes(b"old")
-
-    def chunks():
-        yield b"new"
-        raise OSError(28, "No space left on device")
-
-    with pytest.raises(NBError) as err:
-        atomic_write(target, chunks())
-    assert str(target) in err.value.message
-    assert target.read_bytes() == b"old"
-    assert os.listdir(tmp_path) == ["out.bin"]
-
-    with pytest.raises(NBError) as err:
-        atomic_write(tmp_path / "missing_dir" / "x.bin", [b"data"])
-    assert "missing_dir" in err.value.message

@@ -45,7 +45,7 @@ from numba import cuda
 from numba.extending import register_jitable
 
 from nbnumba.kernels import physics, vectors
-from nbnumba.kernels.cache import physics_keyed
+from nbnumba.kernels.cache import guard_loaded, physics_keyed
 from nbnumba.kernels.params import PARAMS32, PIX_EXECUTED, PIX_OOR
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)
@@ -58,6 +58,8 @@ MAX_REGISTERS = int(os.environ.get("NBNUMBA_CUDA_MAX_REGISTERS", "128") or 0) or
 ROW_THREADS = 128      # threads per block of the row-sum kernel
 MEMORY_FRACTION = 0.8  # share of the free device memory a tile may take
 BYTES_PER_PIXEL = 4 + 1 + 8   # float32 value, uint8 flags, float64 solid angle
+
+guard_loaded()   # issue 7 (kernels/cache.py): numba-cuda's own caching module gets nbnumba's cache guards
 
 
 # ---- physics in float32: the same bytecode with float32 literals ----
