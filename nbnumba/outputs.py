@@ -5,7 +5,7 @@ import math
 import numpy as np
 from numba import njit
 
-import nbnumba.kernels.cache  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
+import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
 from nbnumba.crandom import noise_image
 from nbnumba.images import smv_header_bytes, write_float, write_pgm, write_smv
 

@@ -18,12 +18,12 @@ caps a tile at n rows (for tests).
 
 Double precision (the default) is the C's arithmetic: float64 plan arrays and float64
 literals.  NVVM contracts a*b+c into fused multiply-adds by default (one rounding where the C
-rounds twice); _no_fma_contraction turns that off for the double kernel, so on a GPU the
+rounds twice); numba_internals.no_fma_contraction turns that off for the double kernel, so on a GPU the
 image differs from the C only where libdevice's sin/cos/exp/atan2 differ from the C
 library's in the last place.  Under the CUDA simulator the kernel runs as Python with the C
 library's math: the CPU's bits exactly.
 
-Single precision compiles the same physics a second time (`physics32`, _retyped_physics):
+Single precision compiles the same physics a second time (`physics32`, numba_internals.retype_functions):
 clones of the functions of physics.py and vectors.py made from their own bytecode, in which
 every float literal, math.pi and float() are float32, fed with float32 copies of the params
 record (params.PARAMS32), src, lattice and Fhkl.  physics.py writes its int-to-float spots as `float(int)` (Fdet,
@@ -37,15 +37,13 @@ full-range sinf/cosf: the sincg arguments reach ~1e3 radians).
 """
 import math
 import os
-import types
 
 import numba
 import numpy as np
 from numba import cuda
-from numba.extending import register_jitable
 
 from nbnumba.kernels import physics, vectors
-from nbnumba.kernels.cache import guard_loaded, physics_keyed
+from nbnumba.kernels.numba_internals import guard_loaded, no_fma_contraction, physics_keyed, retype_functions
 from nbnumba.kernels.params import PARAMS32, PIX_EXECUTED, PIX_OOR
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)
@@ -59,62 +57,12 @@ ROW_THREADS = 128      # threads per block of the row-sum kernel
 MEMORY_FRACTION = 0.8  # share of the free device memory a tile may take
 BYTES_PER_PIXEL = 4 + 1 + 8   # float32 value, uint8 flags, float64 solid angle
 
-guard_loaded()   # issue 7 (kernels/cache.py): numba-cuda's own caching module gets nbnumba's cache guards
+guard_loaded()   # numba-cuda's own caching module gets the cache guards (numba_internals.py)
 
 
 # ---- physics in float32: the same bytecode with float32 literals ----
 
-def _jit_options(fn):
-    """register_jitable's options of fn (inline=...), read back from numba's registry."""
-    try:
-        from numba.core.typing.templates import builtin_registry
-        for f, ty in builtin_registry.globals:
-            if f is fn:
-                tmpl = ty.templates[0]
-                opts = {k: v for k, v in tmpl._jit_options.items() if k not in ("nopython", "no_cpython_wrapper")}
-                if tmpl._inline.value != "never":
-                    opts["inline"] = tmpl._inline.value
-                return opts
-    except Exception:   # pragma: no cover - numba internals moved: plain register_jitable
-        pass
-    return {}
-
-
-def _retyped_physics(ftype, modules=(vectors, physics)):
-    """Clones of every function of `modules` whose float literals, math.pi and float()
-    are ftype; each clone is register_jitable and calls the other clones."""
-    fmath = types.ModuleType("math_" + np.dtype(ftype).name)
-    fmath.__dict__.update(math.__dict__)
-    fmath.pi = ftype(math.pi)
-    fmath.e = ftype(math.e)
-    originals = [fn for m in modules for fn in vars(m).values()
-                 if isinstance(fn, types.FunctionType) and fn.__module__ == m.__name__]
-    clones = {}
-    spaces = {}
-    for m in modules:
-        g = dict(vars(m))
-        g["math"] = fmath
-        g["float"] = ftype
-        spaces[m.__name__] = g
-    for fn in originals:
-        code = fn.__code__
-        consts = tuple(ftype(c) if type(c) is float else c for c in code.co_consts)
-        clone = types.FunctionType(code.replace(co_consts=consts), spaces[fn.__module__], fn.__name__,
-                                   fn.__defaults__, fn.__closure__)
-        clone.__qualname__ = fn.__qualname__
-        clone.__doc__ = fn.__doc__
-        clones[fn] = clone
-    for g in spaces.values():
-        for name, value in list(g.items()):
-            if isinstance(value, types.FunctionType) and value in clones:
-                g[name] = clones[value]
-    for fn, clone in clones.items():
-        opts = _jit_options(fn)
-        (register_jitable(**opts)(clone) if opts else register_jitable(clone))
-    return types.SimpleNamespace(**spaces[physics.__name__])
-
-
-physics32 = _retyped_physics(np.float32)
+physics32 = retype_functions(np.float32, (vectors, physics))
 render_pixels32 = physics32.render_pixels
 render_pixels64 = physics.render_pixels
 
@@ -167,37 +115,7 @@ def _row_sums(omega, width, tile_t0, t_lo, t_hi, row0, rows_acc):
     rows_acc[row0 + r] = acc
 
 
-# ---- NVVM: no multiply-add contraction in the double kernel ----
-
-def _no_fma_contraction():
-    """NVVM fuses a*b+c into one fma by default (-fma=1), which the C does not do (gcc -O3
-    for baseline x86-64 has no fma instruction to contract into).  numba has no public option for it, so
-    wrap libNVVM's compile call: IR of this module's double kernel compiles with fma=0.
-    A numba without that internal simply keeps contraction (results differ from the C in
-    the last place more often; nothing else changes)."""
-    try:
-        from numba.cuda.cudadrv import nvvm
-    except Exception:   # pragma: no cover - the simulator, or no CUDA bindings at all
-        return
-    orig = getattr(nvvm, "compile_ir", None)
-    if orig is None:
-        return
-    if getattr(orig, "_nbnumba_no_fma", False):
-        return
-
-    def compile_ir(llvmir, **options):
-        irs = [llvmir] if isinstance(llvmir, (str, bytes)) else llvmir
-        if not options.get("fastmath") and "fma" not in options and any(
-                isinstance(ir, str) and "_render_box64" in ir for ir in irs):
-            options["fma"] = False
-        return orig(llvmir, **options)
-
-    compile_ir._nbnumba_no_fma = True
-    compile_ir.__wrapped__ = orig
-    nvvm.compile_ir = compile_ir
-
-
-_no_fma_contraction()
+no_fma_contraction("_render_box64")     # the double kernel rounds as the C does (numba_internals.py)
 
 
 # ---- host side ----

@@ -1,0 +1,129 @@
+"""nbnumba's reaches into Numba internals (nbnumba/kernels/numba_internals.py) do what they say,
+with the Numba installed: the float32 clone of the physics computes in float32, the double
+CUDA kernel compiles without multiply-add contraction, the kernels' cache key follows the
+physics sources, and the command's start-up skips SciPy's BLAS.  (The cache guards are
+tests/test_numba_cache.py.)"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+from numba import from_dtype, njit
+from numba import types as nt
+from numba.extending import register_jitable
+
+from nbnumba.kernels import numba_internals, physics, vectors
+from nbnumba.kernels.params import PARAMS, PARAMS32
+
+HERE = os.path.dirname(os.path.abspath(numba_internals.__file__))
+
+
+def render_signature(ft, dtype, tricubic):
+    """The argument types of physics.render_pixels in the render kernels (last and tr None)."""
+    F3 = nt.Array(ft, 3, "C")
+    return (nt.int64,) * 5 + (nt.Array(from_dtype(dtype), 1, "C"), nt.Array(ft, 2, "C"), nt.Array(ft, 1, "C"), F3,
+                              F3 if tricubic else nt.none, nt.Array(nt.uint16, 1, "C"), nt.Array(nt.float32, 1, "C"),
+                              nt.Array(nt.uint8, 1, "C"), nt.Array(nt.float64, 1, "C"), nt.int64, nt.none, nt.none)
+
+
+def double_work(fn, signature):
+    """(double-precision arithmetic instructions, double-precision math functions called) in
+    the optimised LLVM IR of fn compiled for the CPU."""
+    d = njit(fn)
+    d.compile(signature)
+    ir = d.inspect_llvm(signature)
+    ops = re.findall(r"= (?:fadd|fsub|fmul|fdiv|frem) (?:\w+ )*double ", ir)
+    calls = set(re.findall(r"call [^@\n]*@(llvm\.\w+\.f64|sin|cos|tan|exp|log|atan2|sqrt|pow)\(", ir))
+    return len(ops), calls
+
+
+@pytest.fixture(scope="module")
+def physics32():
+    """The float32 clones of the physics, as kernels/cuda.py makes them."""
+    return numba_internals.retype_functions(np.float32, (vectors, physics))
+
+
+def test_float32_clone_computes_in_float32(physics32):
+    """No double-precision sin/cos/exp/atan2/sqrt, and double arithmetic only where an int64
+    meets a float32 in pixel_value (I / steps, then its three corrections): 4 instructions.
+    The float64 physics, for scale, has hundreds."""
+    ops32, calls32 = double_work(physics32.render_pixels, render_signature(nt.float32, PARAMS32, False))
+    ops64, calls64 = double_work(physics.render_pixels, render_signature(nt.float64, PARAMS, False))
+    assert calls32 == set()
+    assert ops32 == 4
+    assert {"llvm.sin.f64", "llvm.exp.f64"} <= calls64 and ops64 > 100
+    # with the tricubic path: still no double math; the grid-range test adds int64-float32 comparisons only
+    ops32t, calls32t = double_work(physics32.render_pixels, render_signature(nt.float32, PARAMS32, True))
+    assert calls32t == set() and ops32t <= 16
+
+
+def test_clones_keep_their_registration_options():
+    @register_jitable(inline="always")
+    def doubled(x):
+        return 2.0 * x
+
+    assert numba_internals.jit_options(doubled) == {"inline": "always"}
+    assert numba_internals.jit_options(physics.sincg) == {}
+    module = types.ModuleType("scratch_module")
+    doubled.__module__ = module.__name__
+    module.doubled = doubled
+    clones = numba_internals.retype_functions(np.float32, (module,))
+    assert clones.doubled is not doubled and numba_internals.jit_options(clones.doubled) == {"inline": "always"}
+    assert type(clones.doubled(np.float32(1.5))) is np.float32     # 2.0 became float32(2.0)
+
+
+def test_cache_key_follows_the_physics_sources(tmp_path):
+    for name in numba_internals.PHYSICS_SOURCES:
+        shutil.copy(os.path.join(HERE, name), tmp_path / name)
+    assert numba_internals.physics_digest(tmp_path) == numba_internals.DIGEST
+    with open(tmp_path / "physics.py", "a") as f:
+        f.write("\n# an edit\n")
+    assert numba_internals.physics_digest(tmp_path) != numba_internals.DIGEST
+    from nbnumba.kernels import cpu
+    assert cpu._render_box.py_func.__qualname__.endswith("_" + numba_internals.DIGEST)
+
+
+def test_start_cpu_target_skips_scipy_blas():
+    code = ("import sys; from nbnumba.kernels.numba_internals import start_cpu_target; start_cpu_target(); "
+            "import numba.np.arraymath as a; print(a._HAVE_BLAS, 'scipy.linalg' in sys.modules); "
+            "import scipy.linalg.cython_blas; print('scipy.linalg importable')")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[0] == "False False"
+
+
+def nvvm_available():
+    try:
+        from numba.cuda.cudadrv import nvvm
+        nvvm.NVVM()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or not nvvm_available(),
+                    reason="needs libNVVM (a CUDA toolkit), not the simulator")
+def test_double_kernel_compiles_without_fma_contraction():
+    """Offline PTX for sm_90: the double kernel's only fused multiply-adds are libdevice's own;
+    the same kernel under another name (not covered by no_fma_contraction) gets more."""
+    from numba import cuda
+    import numba.cuda.dispatcher as dispatcher
+    saved = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
+    try:   # Numba asks the current device for its compute capability while compiling device functions
+        from nbnumba.kernels import cuda as kernels
+        i64 = nt.int64
+        sig = (nt.Array(from_dtype(PARAMS), 1, "C"), nt.Array(nt.float64, 2, "C"), nt.Array(nt.float64, 1, "C"),
+               nt.Array(nt.float64, 3, "C"), nt.none, nt.Array(nt.uint16, 1, "C"), *(i64,) * 8,
+               nt.Array(nt.float32, 1, "C"), nt.Array(nt.uint8, 1, "C"), nt.Array(nt.float64, 1, "C"),
+               nt.Array(i64, 1, "C"))
+        plain, _ = cuda.compile_ptx(kernels._render_box64.py_func, sig, cc=(9, 0))
+        other = kernels._pixel_kernel(kernels.render_pixels64, "_contractible_box64")
+        contracted, _ = cuda.compile_ptx(other.py_func, sig, cc=(9, 0))
+    finally:
+        dispatcher.get_current_device = saved
+    assert plain.count("fma.rn.f64") < contracted.count("fma.rn.f64")
