@@ -17,11 +17,12 @@ kernel hands the signal to (Numba's worker threads included).
 """
 import os
 import signal
+import sys
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 _depth = 0          # how many deferred() blocks the main thread is in
-_pending = []       # signals that arrived inside them, in order
+_pending = []       # signals caught and not yet acted on, in order
 
 
 class Interrupted(BaseException):
@@ -33,10 +34,20 @@ class Interrupted(BaseException):
 
 
 def _raise(signum, frame):
-    if _depth:
-        _pending.append(signum)
-        return
-    raise Interrupted(signum)
+    # recorded first: an exception raised inside a C callback (a ctypes callback of
+    # llvmlite's while Numba loads a compiled function) is swallowed there
+    _pending.append(signum)
+    if not _depth:
+        raise Interrupted(signum)
+
+
+def _unraisable(hook):
+    """sys.unraisablehook that says nothing of an Interrupted swallowed by a C callback (the
+    signal stays pending for the next `checkpoint`) and passes anything else to `hook`."""
+    def unraisable(info):
+        if not isinstance(info.exc_value, Interrupted):
+            hook(info)
+    return unraisable
 
 
 def install():
@@ -46,6 +57,15 @@ def install():
     for sig in SIGNALS:
         if signal.getsignal(sig) != signal.SIG_IGN:
             signal.signal(sig, _raise)
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
+
+
+def checkpoint():
+    """Raise Interrupted for a signal caught earlier but not acted on (one whose exception a C
+    callback swallowed).  The run calls this between render chunks, before each output file
+    and at its end."""
+    if _pending and not _depth:
+        raise Interrupted(_pending[0])
 
 
 class deferred:

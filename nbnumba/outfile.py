@@ -52,6 +52,7 @@ def write_output(path, chunks):
     Raises NBError("ERROR: unable to write PATH: REASON") where the C's fopen fails or the
     write cannot be completed; the file at `path` is then as it was."""
     path = os.fspath(path)
+    interrupt.checkpoint()
     try:
         data = list(chunks)
         try:

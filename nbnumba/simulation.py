@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from nbnumba import beam, crystal, detector, mosaic, report, sampling
+from nbnumba import beam, crystal, detector, interrupt, mosaic, report, sampling
 from nbnumba.crandom import new_state
 from nbnumba.cscan import read_text_file
 from nbnumba.errors import NBError, Warner
@@ -165,6 +165,7 @@ class Simulation:
                      % (result.omega_sum / s.steps, 100 * result.omega_sum / s.steps / 4 / math.pi))
             statistics(s, result.image, self.rendered)
             write_outputs(s, result.image, self.out, write_files)
+        interrupt.checkpoint()
         self.image = result.image.reshape(s.spixels, s.fpixels)
         return self.image
 

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from nbnumba import interrupt
 from nbnumba.errors import NBError
 from nbnumba.kernels.params import PIX_OOR
 
@@ -168,6 +169,7 @@ def render(run, progress=None):
                 run.render(tc + 1, t_hi, unrot, cut, count_omega=False)
         if progress is not None:
             progress(t_hi, unrot, cut)
+        interrupt.checkpoint()
     image, omega_rows = run.finish()
     omega_sum = 0.0
     for row_sum in omega_rows.tolist():     # rows in order, each summed left to right
