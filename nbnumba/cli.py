@@ -9,6 +9,7 @@ import os
 import sys
 
 import click
+import numpy as np
 
 from nbnumba import interrupt
 from nbnumba.errors import NBError
@@ -45,6 +46,9 @@ def simulate(args):
         return
     out = sys.stdout
     interrupt.install()
+    # the C computes on through inf and NaN silently; so does numpy here (odd input warns once,
+    # through Simulation.warn, never with a numpy RuntimeWarning per operation)
+    np.seterr(all="ignore")
     try:
         Simulation(list(args), out=out.write, warn=lambda line: click.echo(line, err=True)).run(write_files=True)
     except NBError as e:
