@@ -171,15 +171,15 @@ def _tmat(trace, label, M):
 
 
 def _odd_geometry(s, parallel):
-    """What makes no sense in the oriented detector (the C renders it anyway): a vector of no
-    direction, a detector plane parallel to the beam (before the rotations, `parallel`, or
+    """What makes no sense in the oriented detector (the C renders it anyway): a zero vector,
+    a detector plane parallel to the beam (before the rotations, `parallel`, or
     after them), a distance of 0, inf or NaN."""
     odd = []
     for name, flag in (("beam_vector", "-beam_vector"), ("fdet_vector", "-fdet_vector"),
                        ("sdet_vector", "-sdet_vector"), ("odet_vector", "-odet_vector"),
                        ("polar_vector", "-polar_vector"), ("spindle_vector", "-spindle_axis")):
         v = getattr(s, name)[1:4]
-        if not (v != 0.0).any() or np.isnan(v).any():
+        if not v.any():
             odd.append(c_format("%s is %g %g %g, no direction", (flag, *v)))
     if parallel or abs(dot_product(s.beam_vector, s.odet_vector)) < 1e-9:
         odd.append("the detector plane is parallel to the beam (-twotheta/-detector_rot*/-odet_vector/-beam_vector)")

@@ -4,8 +4,10 @@
 - `write_fdump`: lines 2226-2241 (the binary cache written after reading an HKL file).
 - `read_fdump`: lines 2105-2128 (reading that cache back when no `-hkl` is given).
 
-Beyond the C (which would index out of bounds or read garbage), a malformed HKL file, a
-pass-2 index outside the pass-1 ranges, and a truncated or unreadable Fdump raise NBError.
+An HKL file the C reads only in part (a line that is not numbers, 3 or 5 columns, an index
+%d stops at) and a truncated Fdump are read as the C reads them and warned about.  Where the
+C would index out of bounds or read uninitialised memory (a pass-2 index outside the pass-1
+ranges, an Fdump header of fewer than six integers), or the grid cannot fit in memory, NBError.
 """
 
 import re
@@ -77,7 +79,7 @@ class _Text:
 
 
 def _plain_prefix(text):
-    """(values, end): the whole 'h k l F' records of plain decimal numbers that open the
+    """(records, end): the whole 'h k l F' records of plain decimal numbers that open the
     file, up to the line holding its first other byte, as float64 rows, and the byte where
     the record after them starts.  glibc's %lg reads such tokens exactly as Python's float()
     and numpy's parser do, so pass 1 runs on whole columns there; the fscanf emulation takes

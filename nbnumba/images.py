@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cscan import atof, c_dtoi, printf_g
+from .cscan import atof, c_dtoi, c_int, printf_g
 from .errors import NBError
 from .memory import require
 
@@ -40,7 +40,8 @@ class SMVFrame:
     `header` is the first `header_size` bytes decoded as latin-1; `data` holds `height` x
     `width` pixels (slow, fast) read as native unsigned shorts at byte offset
     `2*(header_size//2)`, with no byte swapping whatever BYTE_ORDER says (the C computes
-    `swap_bytes` but never uses it); None when only the header was read."""
+    `swap_bytes` but never uses it); flat when a side is not positive (the C's int count of
+    width*height pixels); None when only the header was read."""
 
     path: str
     header: str
@@ -107,18 +108,29 @@ def read_smv(path, out=None, warn=None, flag="-img", pixels=True):
     header = raw[:header_size].decode("latin-1")
     if "BYTE_ORDER=" not in header.split("\0", 1)[0]:
         raise NBError(f"ERROR: SMV file {path} ({flag}) has no BYTE_ORDER in its header")
-    width = c_dtoi(value_of(header, "SIZE1"))
-    height = c_dtoi(value_of(header, "SIZE2"))
-    if width == 0:
-        width = height = c_dtoi(value_of(header, "DETECTOR_DIMENSIONS"))
-    # the C sizes its buffer with the int 2*width*height+header_size: it must not overflow
-    if width <= 0 or height <= 0 or 2 * width * height + header_size > 2 ** 31 - 1:
+    sizes = [value_of(header, "SIZE1"), value_of(header, "SIZE2")]
+    if c_dtoi(sizes[0]) == 0:
+        sizes = [value_of(header, "DETECTOR_DIMENSIONS")] * 2
+    if not all(-2.0 ** 31 <= x < 2.0 ** 31 for x in sizes):
+        # (int) of NaN or of a value out of range is undefined: optimised builds of the C differ
+        raise NBError(f"ERROR: SMV file {path} ({flag}) has no usable SIZE1/SIZE2 (got {sizes[0]:g} x {sizes[1]:g})")
+    width, height = (c_dtoi(x) for x in sizes)
+    # the C's int pixel count and buffer size (2*count+header_size): a count below 0, or one
+    # that overflows where the C's loops run, crashes it; a count of 0 (INT_MIN^2 wraps to it)
+    # is a detector of no pixels, rendered as such (warned)
+    count = c_int(width * height)
+    if count < 0 or (width > 0 and height > 0 and count != width * height) or \
+            c_int(2 * count + header_size) != 2 * count + header_size:
         raise NBError(f"ERROR: SMV file {path} ({flag}) has no usable SIZE1/SIZE2 (got {width} x {height})")
+    if width <= 0 or height <= 0:
+        if warn is None:
+            raise NBError(f"ERROR: SMV file {path} ({flag}) has no usable SIZE1/SIZE2 (got {width} x {height})")
+        warn(f"SMV file {path} ({flag}) has no usable SIZE1/SIZE2 (got {width} x {height}): nanoBragg.c takes "
+             f"them for the detector's size")
     if out is not None:
         out(f"reading {path}\n")
     # the C indexes the pixels as mmapdata[header_size/2 + i], i.e. unsigned shorts
     offset = 2 * (header_size // 2)
-    count = width * height
     if len(raw) < offset + 2 * count:
         message = (f"SMV file {path} ({flag}) is truncated: {width} x {height} pixels need "
                    f"{offset + 2 * count} bytes, the file has {len(raw)}")
@@ -132,7 +144,9 @@ def read_smv(path, out=None, warn=None, flag="-img", pixels=True):
         buffer = bytearray(2 * count)
         chunk = raw[offset:offset + 2 * count]
         buffer[:len(chunk)] = chunk
-        data = np.frombuffer(buffer, dtype=np.uint16).reshape(height, width)
+        data = np.frombuffer(buffer, dtype=np.uint16)
+        if width > 0 and height > 0:
+            data = data.reshape(height, width)
     return SMVFrame(path=path, header=header, header_size=header_size, width=width, height=height, data=data)
 
 

@@ -3,6 +3,7 @@
 Two passes, as the C makes them: first `-img` and `-mask` (their SMV headers set the
 detector geometry), then every option in argv order through the rows of flags.FLAGS.
 """
+import math
 import os
 import sys
 
@@ -13,9 +14,10 @@ from nbnumba.frames import apply_frame_headers
 from nbnumba.settings import Settings
 
 
-def _warn_not_numbers(arg, flag, values, warn):
-    """One warning per value that the row's atof/atoi does not read whole: the C takes its
-    numeric prefix, or 0 ("-distance abc" is -distance 0)."""
+def _warn_odd_numbers(arg, flag, values, warn):
+    """One warning per value that the row's atof/atoi does not read whole (the C takes its
+    numeric prefix, or 0: "-distance abc" is -distance 0) or that is infinite or NaN (the C
+    computes on with it)."""
     conv = getattr(flag.action, "conv", None)
     if conv is None:
         return
@@ -23,8 +25,11 @@ def _warn_not_numbers(arg, flag, values, warn):
     for text in values:
         if getattr(flag.action, "dash_ends", False) and text[:1] == "-":
             break
+        value = conv(text)
         if not whole_number(text, integer=conv is atoi):
-            warn(c_format("%s: '%s' is not a number; nanoBragg.c reads it as %g", (name, text, conv(text))))
+            warn(c_format("%s: '%s' is not a number; nanoBragg.c reads it as %g", (name, text, value)))
+        elif not math.isfinite(value):
+            warn(c_format("%s: '%s' is not a finite number; nanoBragg.c computes with %g", (name, text, value)))
 
 
 def _warn_ignored(argv, used, warn):
@@ -67,7 +72,7 @@ def interpret(argv, out, warn=None):
             used.add(j)
             used.update(range(j + 1, j + 1 + len(values)))
             stop = f.action(s, values)
-            _warn_not_numbers(arg, f, values, warn)
+            _warn_odd_numbers(arg, f, values, warn)
             if f.stop or stop is True:
                 break
         if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):

@@ -31,7 +31,7 @@ def _stats(image, fpixels, spixels, xmin, xmax, ymin, ymax, mask, rendered):
                 max_I = v
                 max_idx = idx
             total += v
-            sumsqr += v * v
+            sumsqr += np.float64(image[idx] * image[idx])     # a float product in the C
             sumn += 1
     return total, sumsqr, sumn, max_I, max_idx
 

@@ -105,17 +105,20 @@ class Simulation:
         self.plan = build_plan(s)
         return s
 
-    @staticmethod
-    def _steps(s):
+    def _steps(self, s):
         """The C's int steps = sources*mosaic_domains*phisteps*oversample*oversample, refused
-        where it overflows (the C's result is then undefined), as a numpy integer so that a
-        count of 0 divides as the C's doubles do (inf, NaN) instead of raising ZeroDivisionError."""
+        where it overflows (the C's result is then undefined) and warned about when it is 0 or
+        below (nothing is rendered, and the C divides by it); a numpy integer, so that dividing
+        by 0 gives inf or NaN as the C's doubles do instead of raising ZeroDivisionError."""
         steps = len(s.sources) * s.mosaic_domains * s.phisteps * s.oversample * s.oversample
+        what = "%d sources x %d mosaic domains x %d phi steps x %dx%d oversampling is %d steps per pixel" % (
+            len(s.sources), s.mosaic_domains, s.phisteps, s.oversample, s.oversample, steps)
         if steps != c_int(steps):
-            raise NBError("ERROR: %d sources x %d mosaic domains x %d phi steps x %dx%d oversampling is %d steps "
-                          "per pixel, more than nanoBragg.c counts in an int (check -oversample/-mosaic_domains/"
-                          "-phisteps/-divsteps/-dispsteps)" % (len(s.sources), s.mosaic_domains, s.phisteps,
-                                                               s.oversample, s.oversample, steps))
+            raise NBError("ERROR: %s, more than nanoBragg.c counts in an int (check -oversample/-mosaic_domains/"
+                          "-phisteps/-divsteps/-dispsteps)" % what)
+        if steps <= 0:
+            self.warn("%s (check -osc/-phistep/-phisteps and the divergence): nanoBragg.c renders no step and "
+                      "divides by %d" % (what, steps))
         return np.int64(steps)
 
     def _trace(self, line):
@@ -172,7 +175,10 @@ class Simulation:
 
     @staticmethod
     def _rendered_mask(s):
-        """The pixels the C renders: inside the ROI (inclusive) and not masked off."""
+        """The pixels the C renders: inside the ROI (inclusive) and not masked off; none when
+        a side of the detector is 0 or below (its loops do not run)."""
+        if s.fpixels <= 0 or s.spixels <= 0:
+            return np.zeros(s.pixels, dtype=bool)
         f = np.arange(s.fpixels)
         sl = np.arange(s.spixels)
         ok = ((f[None, :] >= s.roi_xmin) & (f[None, :] <= s.roi_xmax)

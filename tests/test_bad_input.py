@@ -38,6 +38,8 @@ CASES = [
      "C: 'fopen(): No such file or directory', exit 9"),
     ("mask_smaller_than_detector", BASE + ["-default_F", "10", "-mask", "m.img", "-detpixels", "24"],
      {"m.img": MASK16}, ["m.img", "-detpixels"], 9, "C: reads maskimage[] past its allocation (valgrind), exit 0"),
+    ("img_without_size", BASE + ["-default_F", "10", "-img", "x.img"], {"x.img": MASK16.replace("SIZE1", "XSIZE")},
+     ["x.img"], 9, "C: (int) of ValueOf's NaN: the -O3 build takes 0 x 0 pixels, an -O0 build INT_MIN x INT_MIN"),
     ("image_too_large", BASE + ["-default_F", "10", "-detpixels", "2000000"], {}, ["-detpixels"], None,
      "C: SIGSEGV (exit 139) after the set-up"),
     ("detpixels_overflow", BASE + ["-default_F", "10", "-detpixels", "3000000000"], {}, ["-detpixels"], 9,

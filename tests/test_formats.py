@@ -329,7 +329,8 @@ def test_read_hkl_errors(tmp_path):
     # pass 1 stops at the first record fscanf cannot complete ("seven": it reads 5, 6 and stops)
     (b"1 2 3 4\n2 2 2 5\n5 6 seven 8\n9 9 9 9\n", [(1, 2, 3, 4), (2, 2, 2, 5)], "line 3 is not 'h k l F' numbers"),
     # fscanf("%lg%lg%lg%lg") ignores line breaks: 3 or 5 columns are read four numbers at a time
-    (b"1 1 1\n2 2 2\n3 3 3\n0 0 0\n", [(1, 1, 1, 2), (2, 2, 3, 3), (3, 0, 0, 0)], "line 1 has 3 numbers, not 4 (h k l F)"),
+    (b"1 1 1\n2 2 2\n3 3 3\n0 0 0\n", [(1, 1, 1, 2), (2, 2, 3, 3), (3, 0, 0, 0)],
+     "line 1 has 3 numbers, not 4 (h k l F)"),
     (b"1 1 1 100 5\n2 2 2 50 5\n3 3 3 20 5\n", [(1, 1, 1, 100), (5, 2, 2, 2), (50, 5, 3, 3)],
      "line 1 has 5 numbers, not 4 (h k l F); the file ends inside an 'h k l F' entry"),
     (b"1 1 1 7\n2 2 2 8\n3 3 3\n", [(1, 1, 1, 7), (2, 2, 2, 8)],
