@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from nbnumba.cscan import read_text_file
+from nbnumba.cscan import c_format, read_text_file
 from nbnumba.errors import NBError
 from nbnumba.kernels.vectors import rotate_axis, unitize
 
@@ -27,11 +27,11 @@ def _grid(s, out):
             if _divergence_test(hdiv, vdiv, s):
                 continue
             directions.append((hdiv, vdiv))
-            out("divergence deviation: %g %g\n" % (hdiv, vdiv))
+            out(c_format("divergence deviation: %g %g\n", (hdiv, vdiv)))
     s.divsteps = len(directions)
     lambdas = [s.lambda0 * (1.0 + s.dispstep * disp_tic - s.dispersion / 2.0) for disp_tic in range(s.dispsteps)]
     for disp_tic, lam in enumerate(lambdas):
-        out("lambda%d = %.15g\n" % (disp_tic, lam))
+        out(c_format("lambda%d = %.15g\n", (disp_tic, lam)))
     nsrc = s.divsteps * s.dispsteps
     weight = 1.0 / nsrc if nsrc else math.inf
     rows = []
@@ -65,7 +65,7 @@ def make_sources(s, out):
     vector = np.zeros(4)
     for row in src:
         vector[1:4] = row[0:3]
-        out("%g %g %g   %g %g\n" % (row[0], row[1], row[2], row[3], row[4]))
+        out(c_format("%g %g %g   %g %g\n", (row[0], row[1], row[2], row[3], row[4])))
         unitize(vector, vector)
         row[0:3] = vector[1:4]
     s.sources = src

@@ -13,6 +13,7 @@ import textwrap
 import time
 
 import click
+import numpy as np
 
 from nbnumba import __version__, interrupt, streams
 from nbnumba.errors import NBError
@@ -101,6 +102,9 @@ def simulate(args):
     """Render a diffraction image from nanoBragg.c arguments."""
     out = streams.command_stdout()
     interrupt.install()
+    # the C computes on through inf and NaN silently; so does numpy here (odd input warns once,
+    # through Simulation.warn, never with a numpy RuntimeWarning per operation)
+    np.seterr(all="ignore")
     try:
         code = _simulate(args, out)
     except interrupt.Interrupted as stop:      # a signal, or stdout is a closed pipe

@@ -5,9 +5,9 @@ import math
 import numpy as np
 
 from nbnumba.crandom import mosaic_rotation_umat, umat2misset
-from nbnumba.cscan import Scanner
+from nbnumba.cscan import Scanner, c_atan2, c_ceil, c_dtoi_ceil, c_format, c_sqrt
 from nbnumba.errors import NBError
-from nbnumba.kernels.vectors import cross_product, dot_product, rotate, vector_rescale, vector_scale
+from nbnumba.kernels.vectors import c_cos, c_sin, cross_product, dot_product, rotate, vector_rescale, vector_scale
 from nbnumba.settings import RTD
 
 AVOGADRO = 6.02214179e23
@@ -18,13 +18,13 @@ def _angle_warning(out, title, names, values):
     if any(v > 1.0000001 or v < -1.0000001 for v in values):
         out(title)
         for name, v in zip(names, values):
-            out("%s = %.25g\n" % (name, v))
+            out(c_format("%s = %.25g\n", (name, v)))
 
 
 def _clamp_angles(sins, coss):
     sins = [min(max(x, -1.0), 1.0) for x in sins]
     coss = [1.0 if x * x > 1.0 else x for x in coss]
-    return [math.atan2(sv, cv) for sv, cv in zip(sins, coss)]
+    return [c_atan2(sv, cv) for sv, cv in zip(sins, coss)]
 
 
 def _user_cell(s, out):
@@ -42,20 +42,20 @@ def _user_cell(s, out):
         s.gamma = math.pi / 2
     alpha, beta, gamma = s.alpha, s.beta, s.gamma
     aavg = (alpha + beta + gamma) / 2
-    skew = math.sin(aavg) * math.sin(aavg - alpha) * math.sin(aavg - beta) * math.sin(aavg - gamma)
+    skew = c_sin(aavg) * c_sin(aavg - alpha) * c_sin(aavg - beta) * c_sin(aavg - gamma)
     if skew < 0.0:
         skew = -skew
-    V_cell = 2.0 * a[0] * b[0] * c[0] * math.sqrt(skew)
+    V_cell = 2.0 * a[0] * b[0] * c[0] * c_sqrt(skew)
     if V_cell <= 0.0:
-        out("WARNING: impossible unit cell volume: %g\n" % V_cell)
+        out(c_format("WARNING: impossible unit cell volume: %g\n", (V_cell,)))
         V_cell = DBL_MIN
     V_star = 1.0 / V_cell
     a_star, b_star, c_star = s.a_star, s.b_star, s.c_star
-    a_star[0] = b[0] * c[0] * math.sin(alpha) * V_star
-    b_star[0] = c[0] * a[0] * math.sin(beta) * V_star
-    c_star[0] = a[0] * b[0] * math.sin(gamma) * V_star
+    a_star[0] = b[0] * c[0] * c_sin(alpha) * V_star
+    b_star[0] = c[0] * a[0] * c_sin(beta) * V_star
+    c_star[0] = a[0] * b[0] * c_sin(gamma) * V_star
     if a_star[0] <= 0.0 or b_star[0] <= 0.0 or c_star[0] <= 0.0:
-        out("WARNING: impossible reciprocal cell lengths: %g %g %g\n" % (a_star[0], b_star[0], c_star[0]))
+        out(c_format("WARNING: impossible reciprocal cell lengths: %g %g %g\n", (a_star[0], b_star[0], c_star[0])))
         for v in (a_star, b_star, c_star):
             v[0] = abs(v[0])
             if v[0] <= 0.0:
@@ -63,9 +63,9 @@ def _user_cell(s, out):
     sin_alpha_star = a[0] * V_star / b_star[0] / c_star[0]
     sin_beta_star = b[0] * V_star / a_star[0] / c_star[0]
     sin_gamma_star = c[0] * V_star / a_star[0] / b_star[0]
-    cos_alpha_star = (math.cos(beta) * math.cos(gamma) - math.cos(alpha)) / (math.sin(beta) * math.sin(gamma))
-    cos_beta_star = (math.cos(gamma) * math.cos(alpha) - math.cos(beta)) / (math.sin(gamma) * math.sin(alpha))
-    cos_gamma_star = (math.cos(alpha) * math.cos(beta) - math.cos(gamma)) / (math.sin(alpha) * math.sin(beta))
+    cos_alpha_star = (c_cos(beta) * c_cos(gamma) - c_cos(alpha)) / (c_sin(beta) * c_sin(gamma))
+    cos_beta_star = (c_cos(gamma) * c_cos(alpha) - c_cos(beta)) / (c_sin(gamma) * c_sin(alpha))
+    cos_gamma_star = (c_cos(alpha) * c_cos(beta) - c_cos(gamma)) / (c_sin(alpha) * c_sin(beta))
     _angle_warning(out, "WARNING: oddball reciprocal cell angles:\n",
                    ("sin(alpha_star)", "cos(alpha_star)", "sin(beta_star) ", "cos(beta_star) ",
                     "sin(gamma_star)", "cos9gamma_star)"),
@@ -86,28 +86,43 @@ def _user_cell(s, out):
     return V_cell
 
 
-def _read_matrix(s, out):
-    """-mat: a MOSFLM A matrix (reciprocal vectors times lambda), rows read with fscanf %lg."""
+def _read_matrix(s, out, warn):
+    """-mat: a MOSFLM A matrix (reciprocal vectors times lambda), rows read with fscanf %lg.
+
+    Like the C, a file that cannot be opened is skipped and a row fscanf cannot read leaves
+    the components it misses as they were: the -cell orientation when there is a -cell
+    (warned about), uninitialised memory in the C when there is none (refused)."""
     try:
         with open(s.matfilename, "rb") as f:
             data = f.read()
     except OSError as e:
-        # the C skips an unreadable -mat silently and renders garbage; we refuse
-        raise NBError("ERROR: -mat %s: cannot read: %s" % (s.matfilename, e.strerror))
+        if not s.user_cell:
+            raise NBError("ERROR: -mat %s: cannot read: %s" % (s.matfilename, e.strerror))
+        warn("cannot open -mat %s: %s; nanoBragg.c goes on with the -cell orientation" % (s.matfilename, e.strerror))
+        return
     out("reading %s\n" % s.matfilename)
     sc = Scanner(data)
     for i in (1, 2, 3):
         count, got = sc.scanf("%lg%lg%lg")
+        for v, x in zip((s.a_star, s.b_star, s.c_star), got):
+            v[i] = x
         if count != 3:
-            raise NBError("ERROR: -mat %s: expected 9 numbers (three rows of a*, b*, c* components), "
-                          "found a malformed row %d" % (s.matfilename, i))
-        s.a_star[i], s.b_star[i], s.c_star[i] = got
+            where = "line %d" % (data.count(b"\n", 0, sc.pos) + 1) if sc.pos < len(data) else "the end of the file"
+            if not s.user_cell:
+                raise NBError("ERROR: -mat %s: expected 9 numbers (three rows of a*, b*, c* components), found "
+                              "%d at %s: nanoBragg.c would use uninitialised memory for the rest"
+                              % (s.matfilename, 3 * (i - 1) + max(count, 0), where))
+            warn("-mat %s: expected 9 numbers (three rows of a*, b*, c* components), found %d at %s: nanoBragg.c "
+                 "keeps the -cell values for the others" % (s.matfilename, 3 * (i - 1) + max(count, 0), where))
+            break
     for v in (s.a_star, s.b_star, s.c_star):
         vector_scale(v, v, 1e-10 / s.lambda0)
 
 
-def setup_cell(s, out):
-    """Real and reciprocal cell vectors in Angstrom, printed, then a,b,c in metres."""
+def setup_cell(s, out, warn):
+    """Real and reciprocal cell vectors in Angstrom, printed, then a,b,c in metres; a cell of
+    zero, infinite or NaN volume (-cell nan, a singular -mat) is warned about and rendered as
+    the C renders it."""
     s.a_star = np.zeros(4)
     s.b_star = np.zeros(4)
     s.c_star = np.zeros(4)
@@ -115,15 +130,15 @@ def setup_cell(s, out):
     if s.user_cell:
         V_cell = _user_cell(s, out)
     if s.matfilename is not None:
-        _read_matrix(s, out)
+        _read_matrix(s, out, warn)
 
     if s.misset[0] == -1.0:
         seed = np.array([s.misset_seed], dtype=np.int64)
         umat = mosaic_rotation_umat(np.float32(90.0), seed, s.rng[0])
         s.misset_seed = int(seed[0])
         s.misset[1], s.misset[2], s.misset[3] = umat2misset(umat)
-        out("random orientation misset angles: %f %f %f deg\n" % (s.misset[1] * RTD, s.misset[2] * RTD,
-                                                                   s.misset[3] * RTD))
+        out(c_format("random orientation misset angles: %f %f %f deg\n",
+                     (s.misset[1] * RTD, s.misset[2] * RTD, s.misset[3] * RTD)))
         s.misset[0] = 1.0
     if s.misset[0] > 0.0:
         for v in (s.a_star, s.b_star, s.c_star):
@@ -142,6 +157,10 @@ def setup_cell(s, out):
         vector_rescale(a_star_cross_b_star, a_star_cross_b_star, c[0] / V_cell)
         V_star = 1.0 / V_cell
     V_cell = 1.0 / V_star
+    if not (math.isfinite(V_cell) and V_cell != 0.0):
+        given = "-mat %s" % s.matfilename if s.matfilename is not None else "-cell"
+        warn(c_format("the unit cell of %s%s has a volume of %g A^3 (a zero, singular, infinite or NaN cell): "
+                      "rendered as nanoBragg.c renders it", (given, " and -misset" if s.misset[0] else "", V_cell)))
     vector_scale(b_star_cross_c_star, a, V_cell)
     vector_scale(c_star_cross_a_star, b, V_cell)
     vector_scale(a_star_cross_b_star, c, V_cell)
@@ -170,18 +189,18 @@ def setup_cell(s, out):
     alpha_star, beta_star, gamma_star = _clamp_angles(sins, coss)
     s.V_cell = V_cell
 
-    out("Unit Cell: %g %g %g %g %g %g\n" % (a[0], b[0], c[0], s.alpha * RTD, s.beta * RTD, s.gamma * RTD))
-    out("Recp Cell: %g %g %g %g %g %g\n" % (a_star[0], b_star[0], c_star[0], alpha_star * RTD, beta_star * RTD,
-                                            gamma_star * RTD))
-    out("volume = %g A^3\n" % V_cell)
+    out(c_format("Unit Cell: %g %g %g %g %g %g\n", (a[0], b[0], c[0], s.alpha * RTD, s.beta * RTD, s.gamma * RTD)))
+    out(c_format("Recp Cell: %g %g %g %g %g %g\n",
+                 (a_star[0], b_star[0], c_star[0], alpha_star * RTD, beta_star * RTD, gamma_star * RTD)))
+    out(c_format("volume = %g A^3\n", (V_cell,)))
     out("real-space cell vectors (Angstrom):\n")
     out("     %-10s  %-10s  %-10s\n" % ("a", "b", "c"))
     for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
-        out("%s: %11.8f %11.8f %11.8f\n" % (axis, a[i], b[i], c[i]))
+        out(c_format("%s: %11.8f %11.8f %11.8f\n", (axis, a[i], b[i], c[i])))
     out("reciprocal-space cell vectors (Angstrom^-1):\n")
     out("     %-10s  %-10s  %-10s\n" % ("a_star", "b_star", "c_star"))
     for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
-        out("%s: %11.8f %11.8f %11.8f\n" % (axis, a_star[i], b_star[i], c_star[i]))
+        out(c_format("%s: %11.8f %11.8f %11.8f\n", (axis, a_star[i], b_star[i], c_star[i])))
 
     for v in (a, b, c):
         vector_scale(v, v, 1e-10)
@@ -191,27 +210,27 @@ def setup_cell(s, out):
 def crystal_size(s, out):
     """Na,Nb,Nc from the sample size, auto oversampling, the rough MW (lines ~2020-2060)."""
     if s.sample_x > 0:
-        s.Na = math.ceil(s.sample_x / s.a[0])
+        s.Na = c_ceil(s.sample_x / s.a[0])
     if s.sample_y > 0:
-        s.Nb = math.ceil(s.sample_y / s.b[0])
+        s.Nb = c_ceil(s.sample_y / s.b[0])
     if s.sample_z > 0:
-        s.Nc = math.ceil(s.sample_z / s.c[0])
+        s.Nc = c_ceil(s.sample_z / s.c[0])
     s.Na, s.Nb, s.Nc = (float(x) if x > 1.0 else 1.0 for x in (s.Na, s.Nb, s.Nc))
     xtalsize_a = s.a[0] * s.Na
     xtalsize_b = s.b[0] * s.Nb
     xtalsize_c = s.c[0] * s.Nc
-    out("crystal is %g x %g x %g microns\n" % (xtalsize_a * 1e6, xtalsize_b * 1e6, xtalsize_c * 1e6))
+    out(c_format("crystal is %g x %g x %g microns\n", (xtalsize_a * 1e6, xtalsize_b * 1e6, xtalsize_c * 1e6)))
     xtalsize_max = max(xtalsize_a, xtalsize_b, xtalsize_c)
     reciprocal_pixel_size = s.lambda0 * s.distance / s.pixel_size
-    recommended = int(math.ceil(3.0 * xtalsize_max / reciprocal_pixel_size))
+    recommended = c_dtoi_ceil(3.0 * xtalsize_max / reciprocal_pixel_size)
     if recommended <= 0:
         recommended = 1
     if s.oversample <= 0:
         s.oversample = recommended
         out("auto-selected %d-fold oversampling\n" % s.oversample)
     if s.oversample < recommended:
-        out("WARNING: maximum dimension of sample is %g A\n" % (xtalsize_max * 1e10))
-        out("         but reciprocal pixel size is %g A\n" % (reciprocal_pixel_size * 1e10))
+        out(c_format("WARNING: maximum dimension of sample is %g A\n", (xtalsize_max * 1e10,)))
+        out(c_format("         but reciprocal pixel size is %g A\n", (reciprocal_pixel_size * 1e10,)))
         out("         intensity may vary significantly across a pixel!\n")
         out("         recommend -oversample %d to work around this\n" % recommended)
     s.sample_x, s.sample_y, s.sample_z = xtalsize_a, xtalsize_b, xtalsize_c
@@ -219,4 +238,4 @@ def crystal_size(s, out):
     s.density = 1.2e6
     molecules = s.Na * s.Nb * s.Nc
     s.molecular_weight = volume * s.density * AVOGADRO / molecules
-    out("approximate MW = %g\n" % s.molecular_weight)
+    out(c_format("approximate MW = %g\n", (s.molecular_weight,)))

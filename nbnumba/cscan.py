@@ -11,8 +11,11 @@ there is none, `%d` stops at the "." of "1.0", `%lg` swallows a dangling exponen
   following glibc `stdio-common/vfscanf-internal.c` (what it consumes, what it pushes back, what
   it returns).
 - `read_text_file`: nanoBragg.c `read_text_file()` (lines 3867-3967).
-- `printf_g`, `c_int`, `c_dtoi`: the few printf and integer-conversion details the file readers
-  and writers need (`%g` of a NaN keeps its sign, casts wrap or saturate as on x86-64).
+- `c_format`, `printf_g`, `c_int`, `c_dtoi`: the printf and integer-conversion details (a NaN
+  prints with its sign, "-nan"; casts wrap or saturate as on x86-64).
+- `c_ceil`, `c_dtoi_ceil`, `c_atan2`, `c_sqrt`: libm where Python's `math` raises (sin and cos:
+  kernels/vectors.py, which the kernels share)
+  or drops a NaN's sign (infinities, NaN, negative roots) and the C goes on with inf or NaN.
 """
 
 import math
@@ -107,8 +110,10 @@ def strtod(b, pos=0):
 def atof(s):
     """C `atof(s)` = `strtod(s, NULL)`: the longest numeric prefix after whitespace, 0.0 if none.
 
-    Like C, reading stops at the first NUL byte."""
-    return strtod(_c_string(_as_bytes(s)))[0]
+    Like C, reading stops at the first NUL byte.  The value is a numpy float64, so that the
+    arithmetic done with it divides by zero as C doubles do (inf, NaN) where a Python float
+    raises ZeroDivisionError (-energy 0, -pixel 0, ...)."""
+    return np.float64(strtod(_c_string(_as_bytes(s)))[0])
 
 
 def strtol(b, pos=0):
@@ -141,12 +146,80 @@ def c_dtoi(x):
     return -2147483648
 
 
+def c_dtoi_ceil(x):
+    """C `int n = ceil(x);` -- the assignment the C makes for every step and pixel count."""
+    return c_dtoi(c_ceil(x))
+
+
+# the NaN x86-64 produces for an invalid operation (inf - inf, sqrt(-1)): sign bit set, "-nan"
+_DEFAULT_NAN = math.inf - math.inf
+
+
+def c_ceil(x):
+    """libm `ceil(x)` as a double: infinities and NaN pass through (math.ceil raises)."""
+    return float(math.ceil(x)) if math.isfinite(x) else x
+
+
+def c_atan2(y, x):
+    """glibc `atan2(y, x)`: with a NaN argument it returns x + y, i.e. x's NaN if x is one,
+    else y's (math.atan2 returns a positive NaN, losing the sign the C prints)."""
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return math.atan2(y, x)
+
+
+def c_sqrt(x):
+    """glibc `sqrt(x)`: -nan below zero (math.sqrt raises), NaN passes through."""
+    return math.sqrt(x) if not x < 0.0 else _DEFAULT_NAN
+
+
+# one printf conversion: flags, width, precision, length modifier, conversion
+_PRINTF_SPEC = re.compile(r"%([-+ #0]*)(\d*)(?:\.\d*)?[hlL]*([diouxXeEfFgGcs%])")
+
+
+def _negative_nan(x):
+    return isinstance(x, (float, np.floating)) and x != x and math.copysign(1.0, x) < 0
+
+
+def c_format(fmt, args):
+    """C `printf(fmt, args...)` (glibc) for the conversions nanoBragg.c uses: Python's `%`
+    formatting, except that a NaN with its sign bit set prints "-nan" ("-NAN" for %G/%E/%F),
+    space-padded to the field width, where Python prints "nan"."""
+    args = tuple(args)
+    if not any(_negative_nan(a) for a in args):
+        return fmt % args
+    pieces, pos, i = [], 0, 0
+    for m in _PRINTF_SPEC.finditer(fmt):
+        pieces.append(fmt[pos:m.start()])
+        pos = m.end()
+        flags, width, conv = m.groups()
+        if conv == "%":
+            pieces.append("%")
+            continue
+        value, i = args[i], i + 1
+        if _negative_nan(value):
+            text = "-NAN" if conv.isupper() else "-nan"
+            pieces.append(("%" + flags.replace("0", "") + width + "s") % text)
+        else:
+            pieces.append(m.group() % value)
+    pieces.append(fmt[pos:])
+    return "".join(pieces)
+
+
 def printf_g(x, fmt="%g"):
     """C `printf("%g", x)` (glibc), or another `%g` format such as "%.15g": Python's formatting
     except that a NaN keeps its sign ("-nan")."""
-    if math.isnan(x):
-        return "-nan" if math.copysign(1.0, x) < 0 else "nan"
-    return fmt % x
+    return c_format(fmt, (x,))
+
+
+def whole_number(s, integer=False):
+    """True when `atof(s)` (`atoi(s)` if `integer`) reads all of `s` but trailing whitespace:
+    no prefix left unread ("5x", "1.5" as an int) and not a text that reads as 0 ("abc")."""
+    b = _c_string(_as_bytes(s))
+    end = (strtol if integer else strtod)(b)[1]
+    return end > 0 and not b[end:].strip(b" \t\n\v\f\r")
 
 
 def atoi(s):

@@ -4,7 +4,9 @@ import math
 
 import numpy as np
 
+from nbnumba.cscan import c_dtoi_ceil, c_format, c_int
 from nbnumba.errors import NBError
+from nbnumba.memory import require
 from nbnumba.kernels.vectors import cross_product, dot_product, rotate, rotate_axis, unitize
 from nbnumba.settings import ADXV, BEAM, DENZO, DIALS, MOSFLM, SAMPLE, XDS
 from nbnumba.tracefmt import g15, trace_line
@@ -25,60 +27,52 @@ _VECTOR_NAMES = ("beam_vector", "fdet_vector", "sdet_vector", "odet_vector", "tw
 BYTES_PER_PIXEL = 4 + 1 + 8 + 2 + 1 + 1 + 8
 
 
-def available_memory():
-    """MemAvailable from /proc/meminfo (bytes), or None where there is no such file."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def _check_geometry(s):
-    """Refuse what the C would render as garbage or crash on: a non-positive pixel size or
-    wavelength, an empty detector, or an image that cannot fit in memory."""
-    if not s.pixel_size > 0 or math.isinf(s.pixel_size):
-        raise NBError("ERROR: -pixel must be a positive size in mm (got %g mm)" % (s.pixel_size * 1000))
-    if not s.lambda0 > 0 or math.isinf(s.lambda0):
-        raise NBError("ERROR: -lambda/-energy must give a positive wavelength (got %g A)" % (s.lambda0 * 1e10))
-    for name, size in (("detsize_f", s.detsize_f), ("detsize_s", s.detsize_s)):
-        if not size > 0 or math.isinf(size / s.pixel_size):
-            raise NBError("ERROR: the detector has no pixels along %s (%g mm at %g mm pixels): check "
-                          "-detpixels/-detsize/-pixel" % (name[-1], size * 1000, s.pixel_size * 1000))
-
-
-def _check_memory(s):
-    need = s.fpixels * s.spixels * BYTES_PER_PIXEL
-    avail = available_memory()
-    if s.fpixels * s.spixels >= 2 ** 40 or (avail is not None and need > avail):
-        raise NBError("ERROR: a %dx%d pixel image needs about %.3g GB of memory; %s available "
-                      "(check -detpixels/-detsize/-pixel)"
-                      % (s.fpixels, s.spixels, need / 1e9,
-                         "%.3g GB is" % (avail / 1e9) if avail is not None else "less is"))
-
-
-def fill_in_blanks(s, out):
-    """Detector size in pixels, fluence from flux, sample clipping by the beam (lines ~1120-1150)."""
-    _check_geometry(s)
+def _size_in_pixels(s, warn):
+    """fpixels, spixels and pixels as the C computes them (ints from ceil(), their int product),
+    refusing where the C's int product overflows or goes negative (it then crashes) or the
+    image cannot fit in memory, and warning about a wavelength, pixel size or detector size
+    the C renders with although it makes no sense."""
     if s.fpixels:
         s.detsize_f = s.pixel_size * s.fpixels
     if s.spixels:
         s.detsize_s = s.pixel_size * s.spixels
-    s.fpixels = int(math.ceil(s.detsize_f / s.pixel_size - 0.5))
-    s.spixels = int(math.ceil(s.detsize_s / s.pixel_size - 0.5))
-    s.pixels = s.fpixels * s.spixels
-    _check_memory(s)
+    s.fpixels = c_dtoi_ceil(s.detsize_f / s.pixel_size - 0.5)
+    s.spixels = c_dtoi_ceil(s.detsize_s / s.pixel_size - 0.5)
+    product = s.fpixels * s.spixels
+    s.pixels = c_int(product)
+    size = "%dx%d pixel" % (s.fpixels, s.spixels)
+    # the C's int product wraps: harmless when a side is <= 0 (its loops never run, the files
+    # get that many zero pixels), fatal when the loops run or the count is below 0 (fwrite)
+    if s.pixels < 0 or (s.pixels != product and s.fpixels > 0 and s.spixels > 0):
+        raise NBError("ERROR: a %s detector overflows or goes below nanoBragg.c's pixel count, on which it "
+                      "crashes (check -detpixels/-detsize/-pixel)" % size)
+    require(s.pixels * BYTES_PER_PIXEL, "a %s image" % size, "-detpixels/-detsize/-pixel")
+    if not 0.0 < s.lambda0 < math.inf:
+        warn(c_format("-lambda/-energy give a wavelength of %g A: rendered as nanoBragg.c renders it",
+                      (s.lambda0 * 1e10,)))
+    odd = []
+    if not 0.0 < s.pixel_size < math.inf:
+        odd.append(c_format("-pixel %g mm is not a positive size", (s.pixel_size * 1000,)))
+    if s.fpixels <= 0 or s.spixels <= 0:
+        odd.append("the detector is %d x %d pixels (-detpixels/-detsize): nanoBragg.c renders no pixel "
+                   "and writes %d zero pixels" % (s.fpixels, s.spixels, s.pixels))
+    elif odd:
+        odd.append("rendered as nanoBragg.c renders it")
+    if odd:
+        warn("; ".join(odd))
+
+
+def fill_in_blanks(s, out, warn):
+    """Detector size in pixels, fluence from flux, sample clipping by the beam (lines ~1120-1150)."""
+    _size_in_pixels(s, warn)
     if s.flux != 0.0 and s.exposure > 0.0 and s.beamsize >= 0:
         s.fluence = s.flux * s.exposure / s.beamsize / s.beamsize
     if s.beamsize >= 0:
         if s.beamsize < s.sample_y:
-            out("WARNING: clipping sample (%g m high) with beam (%g m)\n" % (s.sample_y, s.beamsize))
+            out(c_format("WARNING: clipping sample (%g m high) with beam (%g m)\n", (s.sample_y, s.beamsize)))
             s.sample_y = s.beamsize
         if s.beamsize < s.sample_z:
-            out("WARNING: clipping sample (%g m wide) with beam (%g m)\n" % (s.sample_z, s.beamsize))
+            out(c_format("WARNING: clipping sample (%g m wide) with beam (%g m)\n", (s.sample_z, s.beamsize)))
             s.sample_z = s.beamsize
     if s.exposure > 0.0:
         s.flux = s.fluence / s.exposure * s.beamsize * s.beamsize
@@ -176,15 +170,37 @@ def _tmat(trace, label, M):
     trace("TRACE_PY:%s=[%s]" % (label, body))
 
 
-def orient(s, out, trace=None):
+def _odd_geometry(s, parallel):
+    """What makes no sense in the oriented detector (the C renders it anyway): a zero vector,
+    a detector plane parallel to the beam (before the rotations, `parallel`, or
+    after them), a distance of 0, inf or NaN."""
+    odd = []
+    for name, flag in (("beam_vector", "-beam_vector"), ("fdet_vector", "-fdet_vector"),
+                       ("sdet_vector", "-sdet_vector"), ("odet_vector", "-odet_vector"),
+                       ("polar_vector", "-polar_vector"), ("spindle_vector", "-spindle_axis")):
+        v = getattr(s, name)[1:4]
+        if not v.any():
+            odd.append(c_format("%s is %g %g %g, no direction", (flag, *v)))
+    if parallel or abs(dot_product(s.beam_vector, s.odet_vector)) < 1e-9:
+        odd.append("the detector plane is parallel to the beam (-twotheta/-detector_rot*/-odet_vector/-beam_vector)")
+    if not math.isfinite(s.distance) or s.close_distance == 0.0 or not math.isfinite(s.close_distance):
+        odd.append(c_format("the detector is at distance %g m, %g m at closest (-distance/-close_distance)",
+                            (s.distance, s.close_distance)))
+    return odd
+
+
+def orient(s, out, warn, trace=None):
     """Pivot the detector and place pix0; Fclose, Sclose, ORGX/ORGY, dials origin (~1700-1790).
+    A geometry that makes no sense (`_odd_geometry`) is warned about once, then rendered as the
+    C renders it.
 
     trace(line), when given, receives the instrumented C's TRACE lines of this stage."""
     out("%s convention selected.\n" % s.beam_convention.lower())
     vector = np.zeros(4)
     rotate(s.odet_vector, vector, s.detector_rotx, s.detector_roty, s.detector_rotz)
     ratio = dot_product(s.beam_vector, vector)
-    if ratio == 0.0:
+    parallel = ratio == 0.0
+    if parallel:
         ratio = 2.2250738585072014e-308   # DBL_MIN
     if math.isnan(s.close_distance):
         s.close_distance = abs(ratio * s.distance)
@@ -255,9 +271,12 @@ def orient(s, out, trace=None):
     s.dials_origin[1] = 1000.0 * dot_product(pix0, np.array([0.0, 0, 0, 1]))
     s.dials_origin[2] = 1000.0 * dot_product(pix0, np.array([0.0, 0, 1, 0]))
     s.dials_origin[3] = 1000.0 * dot_product(pix0, np.array([0.0, -1, 0, 0]))
-    out("XDS incident beam: %g %g %g\n" % (dot_product(s.beam_vector, s.fdet_vector),
-                                           dot_product(s.beam_vector, s.sdet_vector),
-                                           dot_product(s.beam_vector, s.odet_vector)))
+    out(c_format("XDS incident beam: %g %g %g\n", (dot_product(s.beam_vector, s.fdet_vector),
+                                                   dot_product(s.beam_vector, s.sdet_vector),
+                                                   dot_product(s.beam_vector, s.odet_vector))))
+    odd = _odd_geometry(s, parallel)
+    if odd:
+        warn("odd detector geometry: %s: rendered as nanoBragg.c renders it" % "; ".join(odd))
 
 
 def _trace_beam_pivot(s, trace):

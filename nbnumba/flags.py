@@ -96,6 +96,13 @@ def R(*names, how=SUB, length=0):
 
 # ---- actions (each mirrors the body of one C branch) ----
 
+def _reads(conv, act):
+    """Mark `act` as converting its values with `conv` (atof or atoi): interpret() warns about
+    a value that is not wholly a number."""
+    act.conv = conv
+    return act
+
+
 def _set(attr, conv, scale=1.0, div=None):
     def act(s, v):
         x = conv(v[0])
@@ -104,7 +111,7 @@ def _set(attr, conv, scale=1.0, div=None):
         elif scale != 1.0:
             x = x * scale
         setattr(s, attr, x)
-    return act
+    return _reads(conv, act)
 
 
 def _setmany(attrs, conv, div=None):
@@ -114,7 +121,7 @@ def _setmany(attrs, conv, div=None):
             x = x / div
         for a in attrs:
             setattr(s, a, x)
-    return act
+    return _reads(conv, act)
 
 
 def _flag(attr, value):
@@ -127,7 +134,7 @@ def _with_pivot(act, pivot):
     def both(s, v):
         act(s, v)
         s.detector_pivot = pivot
-    return both
+    return _reads(act.conv, both)
 
 
 def _cell(s, v):
@@ -168,7 +175,7 @@ def _vector(attr, custom=True, pix0=False):
         vec[1] = atof(v[0])
         vec[2] = atof(v[1])
         vec[3] = atof(v[2])
-    return act
+    return _reads(atof, act)
 
 
 def _convention(conv, pivot):
@@ -241,7 +248,7 @@ def _trace_pixel(s, v):
 def _negseed(attr):
     def act(s, v):
         setattr(s, attr, -atoi(v[0]))
-    return act
+    return _reads(atoi, act)
 
 
 def _str(attr):
@@ -258,6 +265,12 @@ def _choice(attr, choices):
         setattr(s, attr, v[0])
     return act
 
+
+
+for _act, _conv in ((_cell, atof), (_misset_angles, atof), (_polar, atof), (_roi, atoi), (_energy, atof),
+                    (_pgmscale, atof), (_printout_pixel, atoi), (_trace_pixel, atoi)):
+    _reads(_conv, _act)
+_cell.dash_ends = True      # -cell reads its values up to the first one starting with "-"
 
 
 # The rows, in the C's order.  Help texts follow the C's usage() where it has one.

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cscan import atof, c_dtoi, printf_g
+from .cscan import atof, c_dtoi, c_int, printf_g
 from .errors import NBError
+from .memory import require
 from .outfile import write_output
 
 # nanoBragg.c line 349: double RTD=180.0*M_1_PI, with M_1_PI the double nearest 1/pi
@@ -38,7 +39,8 @@ class SMVFrame:
     `header` is the first `header_size` bytes decoded as latin-1; `data` holds `height` x
     `width` pixels (slow, fast) read as native unsigned shorts at byte offset
     `2*(header_size//2)`, with no byte swapping whatever BYTE_ORDER says (the C computes
-    `swap_bytes` but never uses it)."""
+    `swap_bytes` but never uses it); flat when a side is not positive (the C's int count of
+    width*height pixels); None when only the header was read."""
 
     path: str
     header: str
@@ -68,45 +70,82 @@ def value_of(header, keyword):
     return atof(text[equals + 1:].encode("latin-1"))
 
 
-def read_smv(path, out=None):
+def read_smv(path, out=None, warn=None, flag="-img", pixels=True):
     """nanoBragg.c `GetFrame(path)`: the header, its size and dimensions, and the pixels.
 
     Follows the C: the first 512 bytes must start with "{\\nHEADER_BYT"; HEADER_BYTES (as
     `(int)` of `ValueOf`) replaces the 512-byte header when it differs; SIZE1/SIZE2 give the
     width/height, and only when SIZE1 reads as 0 does DETECTOR_DIMENSIONS give both.  Prints
     "reading <path>" through `out` where the C does.  Where the C would exit, crash or read
-    past the data (unopenable file, short header, not an ADSC frame, no BYTE_ORDER, unusable
-    size, truncated pixels) this raises NBError with a one-line message naming the file."""
+    uninitialised memory (short header, not an ADSC frame, no BYTE_ORDER, unusable size) this
+    raises NBError with a one-line message naming the file and `flag`.
+
+    Given `warn` (an errors.Warner), the two cases the C goes through are warned about instead:
+    a file that cannot be opened (the C prints perror() and goes on without it: None is
+    returned) and pixel data shorter than the header says (the C's buffer is calloc()ed, the
+    missing pixels read as 0).  Without `warn` they raise NBError too.  `pixels=False` skips
+    the pixel data (-img uses only the header)."""
     try:
         with open(path, "rb") as f:
             raw = f.read()
+    except IsADirectoryError:
+        # fopen() succeeds on a folder; the header fread() then fails: perror, exit(9)
+        raise NBError(f"ERROR: SMV file {path} ({flag}) is a folder") from None
     except OSError as err:
-        raise NBError(f"ERROR: unable to read SMV file {path}: {err.strerror}") from None
+        if warn is None:
+            raise NBError(f"ERROR: unable to read SMV file {path} ({flag}): {err.strerror}") from None
+        warn(f"cannot open {flag} {path}: {err.strerror}; nanoBragg.c goes on without it")
+        return None
     if len(raw) < SMV_HEADER_BYTES:
-        raise NBError(f"ERROR: SMV file {path} is shorter than a {SMV_HEADER_BYTES}-byte header")
+        raise NBError(f"ERROR: SMV file {path} ({flag}) is shorter than a {SMV_HEADER_BYTES}-byte header")
     if raw[:12] != b"{\nHEADER_BYT":
         raise NBError(f"ERROR: {path} does not look like an ADSC frame!")
     header_size = c_dtoi(value_of(raw[:SMV_HEADER_BYTES].decode("latin-1"), "HEADER_BYTES"))
     if header_size <= 0 or header_size > len(raw):
-        raise NBError(f"ERROR: SMV file {path} has an unusable HEADER_BYTES ({header_size}) for its {len(raw)} bytes")
+        raise NBError(f"ERROR: SMV file {path} ({flag}) has an unusable HEADER_BYTES ({header_size}) "
+                      f"for its {len(raw)} bytes")
     header = raw[:header_size].decode("latin-1")
     if "BYTE_ORDER=" not in header.split("\0", 1)[0]:
-        raise NBError(f"ERROR: SMV file {path} has no BYTE_ORDER in its header")
-    width = c_dtoi(value_of(header, "SIZE1"))
-    height = c_dtoi(value_of(header, "SIZE2"))
-    if width == 0:
-        width = height = c_dtoi(value_of(header, "DETECTOR_DIMENSIONS"))
+        raise NBError(f"ERROR: SMV file {path} ({flag}) has no BYTE_ORDER in its header")
+    sizes = [value_of(header, "SIZE1"), value_of(header, "SIZE2")]
+    if c_dtoi(sizes[0]) == 0:
+        sizes = [value_of(header, "DETECTOR_DIMENSIONS")] * 2
+    if not all(-2.0 ** 31 <= x < 2.0 ** 31 for x in sizes):
+        # (int) of NaN or of a value out of range is undefined: optimised builds of the C differ
+        raise NBError(f"ERROR: SMV file {path} ({flag}) has no usable SIZE1/SIZE2 (got {sizes[0]:g} x {sizes[1]:g})")
+    width, height = (c_dtoi(x) for x in sizes)
+    # the C's int pixel count and buffer size (2*count+header_size): a count below 0, or one
+    # that overflows where the C's loops run, crashes it; a count of 0 (INT_MIN^2 wraps to it)
+    # is a detector of no pixels, rendered as such (warned)
+    count = c_int(width * height)
+    if count < 0 or (width > 0 and height > 0 and count != width * height) or \
+            c_int(2 * count + header_size) != 2 * count + header_size:
+        raise NBError(f"ERROR: SMV file {path} ({flag}) has no usable SIZE1/SIZE2 (got {width} x {height})")
     if width <= 0 or height <= 0:
-        raise NBError(f"ERROR: SMV file {path} has no usable SIZE1/SIZE2 (got {width} x {height})")
+        if warn is None:
+            raise NBError(f"ERROR: SMV file {path} ({flag}) has no usable SIZE1/SIZE2 (got {width} x {height})")
+        warn(f"SMV file {path} ({flag}) has no usable SIZE1/SIZE2 (got {width} x {height}): nanoBragg.c takes "
+             f"them for the detector's size")
     if out is not None:
         out(f"reading {path}\n")
     # the C indexes the pixels as mmapdata[header_size/2 + i], i.e. unsigned shorts
     offset = 2 * (header_size // 2)
-    pixels = width * height
-    if len(raw) < offset + 2 * pixels:
-        raise NBError(f"ERROR: SMV file {path} is truncated: {width} x {height} pixels need "
-                      f"{offset + 2 * pixels} bytes, the file has {len(raw)}")
-    data = np.frombuffer(raw, dtype=np.uint16, count=pixels, offset=offset).reshape(height, width).copy()
+    if len(raw) < offset + 2 * count:
+        message = (f"SMV file {path} ({flag}) is truncated: {width} x {height} pixels need "
+                   f"{offset + 2 * count} bytes, the file has {len(raw)}")
+        if warn is None:
+            raise NBError("ERROR: " + message)
+        warn(message + "; the missing pixels read as 0, as in nanoBragg.c")
+    data = None
+    if pixels:
+        require(2 * count, f"the {width} x {height} pixels of {path}", flag)
+        # the bytes there are, then the zeros of the C's calloc()ed buffer
+        buffer = bytearray(2 * count)
+        chunk = raw[offset:offset + 2 * count]
+        buffer[:len(chunk)] = chunk
+        data = np.frombuffer(buffer, dtype=np.uint16)
+        if width > 0 and height > 0:
+            data = data.reshape(height, width)
     return SMVFrame(path=path, header=header, header_size=header_size, width=width, height=height, data=data)
 
 

@@ -3,13 +3,33 @@
 Two passes, as the C makes them: first `-img` and `-mask` (their SMV headers set the
 detector geometry), then every option in argv order through the rows of flags.FLAGS.
 """
+import math
 import os
 import sys
 
+from nbnumba.cscan import atoi, c_format, whole_number
 from nbnumba.errors import NBError, Warner
 from nbnumba.flags import FLAGS, PREPASS
 from nbnumba.frames import apply_frame_headers
 from nbnumba.settings import Settings
+
+
+def _warn_odd_numbers(arg, flag, values, warn):
+    """One warning per value that the row's atof/atoi does not read whole (the C takes its
+    numeric prefix, or 0: "-distance abc" is -distance 0) or that is infinite or NaN (the C
+    computes on with it)."""
+    conv = getattr(flag.action, "conv", None)
+    if conv is None:
+        return
+    name = arg if arg == flag.names[0] else "%s (matched as %s)" % (arg, flag.names[0])
+    for text in values:
+        if getattr(flag.action, "dash_ends", False) and text[:1] == "-":
+            break
+        value = conv(text)
+        if not whole_number(text, integer=conv is atoi):
+            warn(c_format("%s: '%s' is not a number; nanoBragg.c reads it as %g", (name, text, value)))
+        elif not math.isfinite(value):
+            warn(c_format("%s: '%s' is not a finite number; nanoBragg.c computes with %g", (name, text, value)))
 
 
 def _warn_ignored(argv, used, warn):
@@ -28,6 +48,9 @@ def interpret(argv, out, warn=None):
     if not isinstance(warn, Warner):
         warn = Warner(warn if warn is not None else (lambda line: print(line, file=sys.stderr)))
     s = Settings()
+    # -strict applies from the start (the -img/-mask reads warn before the option loop); the
+    # loop visits every argument starting with "-", values included, so this is where it fires
+    warn.strict = warn.strict or "-strict" in argv or os.environ.get("NBNUMBA_STRICT", "") not in ("", "0")
     used = set()
     n = len(argv)
     for j, arg in enumerate(argv):
@@ -35,7 +58,7 @@ def interpret(argv, out, warn=None):
             for f in PREPASS:
                 if f.matches(arg) and n > j + 1:
                     f.action(s, argv[j + 1:j + 2])
-    apply_frame_headers(s, out)
+    apply_frame_headers(s, out, warn)
 
     for j, arg in enumerate(argv):
         if arg[:1] != "-":
@@ -49,13 +72,13 @@ def interpret(argv, out, warn=None):
             used.add(j)
             used.update(range(j + 1, j + 1 + len(values)))
             stop = f.action(s, values)
+            _warn_odd_numbers(arg, f, values, warn)
             if f.stop or stop is True:
                 break
         if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):
             used.update((j, j + 1))
-    s.strict = s.strict or os.environ.get("NBNUMBA_STRICT", "") not in ("", "0")
+    s.strict = warn.strict
     s.timings = s.timings or os.environ.get("NBNUMBA_TIMINGS", "") not in ("", "0")
-    warn.strict = s.strict
     _warn_ignored(argv, used, warn)
 
     if s.device is None:

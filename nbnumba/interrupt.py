@@ -22,7 +22,7 @@ import sys
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 _depth = 0          # how many deferred() blocks the main thread is in
-_pending = []       # signals caught and not yet acted on, in order
+_pending = []       # signals caught and not yet acted on (deferred, or swallowed by a C callback)
 
 
 class Interrupted(BaseException):
@@ -34,19 +34,22 @@ class Interrupted(BaseException):
 
 
 def _raise(signum, frame):
-    # recorded first: an exception raised inside a C callback (a ctypes callback of
-    # llvmlite's while Numba loads a compiled function) is swallowed there
-    _pending.append(signum)
-    if not _depth:
-        raise Interrupted(signum)
+    if _depth:
+        _pending.append(signum)
+        return
+    raise Interrupted(signum)
 
 
 def _unraisable(hook):
-    """sys.unraisablehook that says nothing of an Interrupted swallowed by a C callback (the
-    signal stays pending for the next `checkpoint`) and passes anything else to `hook`."""
+    """sys.unraisablehook that keeps an Interrupted swallowed by a C callback (raised while C
+    code, such as llvmlite loading a compiled function for Numba, had called back into Python)
+    pending for the next `checkpoint`, silently, and passes anything else to `hook`."""
     def unraisable(info):
-        if not isinstance(info.exc_value, Interrupted):
+        if isinstance(info.exc_value, Interrupted):
+            _pending.append(info.exc_value.signum)
+        else:
             hook(info)
+    unraisable.keeps_signals = True
     return unraisable
 
 
@@ -57,7 +60,8 @@ def install():
     for sig in SIGNALS:
         if signal.getsignal(sig) != signal.SIG_IGN:
             signal.signal(sig, _raise)
-    sys.unraisablehook = _unraisable(sys.unraisablehook)
+    if not getattr(sys.unraisablehook, "keeps_signals", False):
+        sys.unraisablehook = _unraisable(sys.unraisablehook)
 
 
 def checkpoint():
@@ -65,7 +69,9 @@ def checkpoint():
     callback swallowed).  The run calls this between render chunks, before each output file
     and at its end."""
     if _pending and not _depth:
-        raise Interrupted(_pending[0])
+        signum = _pending[0]
+        _pending.clear()
+        raise Interrupted(signum)
 
 
 class deferred:

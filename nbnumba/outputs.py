@@ -7,6 +7,7 @@ from numba import njit
 
 import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
 from nbnumba.crandom import noise_image
+from nbnumba.cscan import c_format
 from nbnumba.images import smv_header_bytes, write_float, write_pgm, write_smv
 
 
@@ -31,7 +32,7 @@ def _stats(image, fpixels, spixels, xmin, xmax, ymin, ymax, mask, rendered):
                 max_I = v
                 max_idx = idx
             total += v
-            sumsqr += v * v
+            sumsqr += np.float64(image[idx] * image[idx])     # a float product in the C
             sumn += 1
     return total, sumsqr, sumn, max_I, max_idx
 
@@ -52,7 +53,7 @@ def _rmsd(image, fpixels, spixels, xmin, xmax, ymin, ymax, avg):
 
 @njit(cache=True, error_model="numpy")
 def _int_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale, adc):
-    out = np.zeros(fpixels * spixels, dtype=np.uint16)
+    out = np.zeros(image.size, dtype=np.uint16)     # the C's pixel count (-detpixels -10: 100)
     for sp in range(spixels):
         for fpix in range(fpixels):
             if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
@@ -63,13 +64,16 @@ def _int_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale, adc):
                 test = 65535.0
             if test < 0.0:
                 test = 0.0
-            out[idx] = np.uint16(np.floor(np.float32(test + 0.5)))   # floorf()
+            rounded = np.floor(np.float32(test + 0.5))   # floorf()
+            # (unsigned short) of a float goes through a 32-bit int on x86-64: a NaN pixel
+            # (NaN passes both clamps) becomes 0x80000000, whose low 16 bits are 0
+            out[idx] = np.uint16(np.int64(rounded) & 0xFFFF) if rounded == rounded else 0
     return out
 
 
 @njit(cache=True, error_model="numpy")
 def _pgm_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale):
-    out = np.zeros(fpixels * spixels, dtype=np.uint8)
+    out = np.zeros(image.size, dtype=np.uint8)
     for sp in range(spixels):
         for fpix in range(fpixels):
             if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
@@ -119,13 +123,13 @@ def write_outputs(s, image, out, write_files=True):
     out("writing %s as %d %d-byte floats\n" % (s.floatfilename, s.pixels, 4))
     if write_files:
         write_float(s.floatfilename, image)
-    out("max_I = %g  at %g %g\n" % (s.max_I, s.max_I_x, s.max_I_y))
-    out("mean= %g rms= %g rmsd= %g\n" % (s.avg, s.rms, s.rmsd))
+    out(c_format("max_I = %g  at %g %g\n", (s.max_I, s.max_I_x, s.max_I_y)))
+    out(c_format("mean= %g rms= %g rmsd= %g\n", (s.avg, s.rms, s.rmsd)))
     if s.intfile_scale <= 0.0:
         s.intfile_scale = 1.0
         if s.max_I > 0.0:
             s.intfile_scale = 55000.0 / s.max_I
-    out("intfile_scale = %g\n" % s.intfile_scale)
+    out(c_format("intfile_scale = %g\n", (s.intfile_scale,)))
     header = smv_values(s)
     ints = _int_image(image, s.fpixels, s.spixels, *roi, s.intfile_scale, s.adc_offset)
     out("writing %s as %d-byte integers\n" % (s.intfilename, 2))
@@ -137,7 +141,7 @@ def write_outputs(s, image, out, write_files=True):
             s.pgm_scale = s.intfile_scale
             if s.rmsd > 0.0:
                 s.pgm_scale = 250.0 / (5.0 * s.rmsd)
-        out("pgm_scale = %g\n" % s.pgm_scale)
+        out(c_format("pgm_scale = %g\n", (s.pgm_scale,)))
         pgm = _pgm_image(image, s.fpixels, s.spixels, *roi, s.pgm_scale)
         out("writing %s as %d-byte integers\n" % (s.pgmfilename, 1))
         if write_files:
@@ -149,7 +153,7 @@ def write_outputs(s, image, out, write_files=True):
     total, overloads = noise_image(image, s.fpixels, s.spixels, *roi, float(s.adc_offset), ints, seed,
                                    s.rng[0], s.rng[1])
     s.seed = int(seed[0])
-    out("%.0f photons on noise image (%d overloads)\n" % (total, overloads))
+    out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
     out("writing %s as %d-byte integers\n" % (s.noisefilename, 2))
     if write_files:
         write_smv(s.noisefilename, smv_header_bytes(header, noise=True), ints)

@@ -15,6 +15,7 @@ class RenderPlan:
     lattice: np.ndarray   # the same cell vectors' x, y, z, flat: what the kernels read
     Fhkl: np.ndarray      # (h_range+1, k_range+1, l_range+1)
     mask: np.ndarray      # uint16 (pixels,), empty when there is no -mask
+    pixels: int           # the C's int pixels = fpixels*spixels: the length of the image
 
     @property
     def p(self):
@@ -53,4 +54,4 @@ def build_plan(s):
     cells = lattice_table(s.a0, s.b0, s.c0, s.phi0, s.phistep, s.phisteps, s.spindle_vector,
                           s.mosaic_umats, s.mosaic_spread)
     return RenderPlan(params, np.ascontiguousarray(s.sources), cells, np.ascontiguousarray(cells[..., 1:4]).ravel(),
-                      np.ascontiguousarray(g.F, dtype=np.float64), mask)
+                      np.ascontiguousarray(g.F, dtype=np.float64), mask, s.pixels)

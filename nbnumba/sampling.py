@@ -1,7 +1,7 @@
 """The C's auto-selection of steps and ranges (main(), lines ~1395-1700): phi sweep,
 divergence, dispersion, detector thickness, mosaic domains, then its sanity checks."""
-import math
-
+from nbnumba.cscan import c_dtoi_ceil, c_format
+from nbnumba.memory import require
 from nbnumba.settings import RTD
 
 
@@ -13,7 +13,7 @@ def _phi(steps, osc, step):
             return 2, step, step
         if step <= 0.0:
             return 2, osc, osc / 2.0
-        return int(math.ceil(osc / step)), osc, step
+        return c_dtoi_ceil(osc / step), osc, step
     if steps == 0:
         steps = 1
     if osc < 0.0:
@@ -38,7 +38,7 @@ def _spread(steps, rng, step, range_only_steps_divisor=1, steps_only_range=1.0):
             return 2, step, step
         if step <= 0.0:
             return 2, rng, rng / range_only_steps_divisor
-        return int(math.ceil(rng / step)), rng, step
+        return c_dtoi_ceil(rng / step), rng, step
     if rng < 0.0:
         if step <= 0.0:
             rng = steps_only_range
@@ -57,6 +57,28 @@ def _sane(steps, rng, step):
     return steps, rng, step
 
 
+# bytes per generated source: X Y Z weight lambda, and the Python objects that build its row
+SOURCE_BYTES = 5 * 8 + 64
+# bytes per mosaic domain (its matrix) and per domain and phi step (two 3x4 lattice orientations,
+# physics.lattice_table)
+DOMAIN_BYTES = 9 * 8
+LATTICE_BYTES = 2 * 12 * 8
+
+
+def _check_tables(s):
+    """Refuse, before the C's loops print a line for each of them, a divergence grid or a set
+    of mosaic domains and phi steps whose tables cannot fit in memory (the C would print
+    divergence lines for hours, then overflow its int source count or fail to allocate)."""
+    if s.sourcefilename is None:
+        require(s.hdivsteps * s.vdivsteps * s.dispsteps * SOURCE_BYTES,
+                "a source table of up to %d x %d directions x %d wavelengths" % (s.hdivsteps, s.vdivsteps,
+                                                                                  s.dispsteps),
+                "-divsteps/-hdivsteps/-vdivsteps/-dispsteps and the steps they set")
+    require(s.mosaic_domains * (DOMAIN_BYTES + LATTICE_BYTES * s.phisteps),
+            "%d mosaic domains over %d phi steps" % (s.mosaic_domains, s.phisteps),
+            "-mosaic_domains/-phisteps/-osc/-phistep")
+
+
 def auto_select(s, out):
     s.phisteps, s.osc, s.phistep = _phi(s.phisteps, s.osc, s.phistep)
     s.hdivsteps, s.hdivrange, s.hdivstep = _spread(s.hdivsteps, s.hdivrange, s.hdivstep)
@@ -67,7 +89,7 @@ def auto_select(s, out):
         steps_only_range=0.5e-6)
     if s.detector_thick > 0.0 and s.detector_mu < 0.0:
         s.detector_mu = 1.0 / s.detector_thick
-        out("WARNING: setting detector attenuation depth to %g m\n" % s.detector_mu)
+        out(c_format("WARNING: setting detector attenuation depth to %g m\n", (s.detector_mu,)))
 
     if s.mosaic_domains <= 0:
         if s.mosaic_spread < 0.0:
@@ -92,3 +114,4 @@ def auto_select(s, out):
     s.dispsteps, s.dispersion, s.dispstep = _sane(s.dispsteps, s.dispersion, s.dispstep)
     s.detector_thicksteps, s.detector_thick, s.detector_thickstep = _sane(
         s.detector_thicksteps, s.detector_thick, s.detector_thickstep)
+    _check_tables(s)

@@ -12,9 +12,9 @@ import sys
 
 import numpy as np
 
-from nbnumba import beam, crystal, detector, interrupt, mosaic, report, sampling
+from nbnumba import beam, crystal, detector, frames, interrupt, mosaic, report, sampling
 from nbnumba.crandom import new_state
-from nbnumba.cscan import read_text_file
+from nbnumba.cscan import c_format, c_int, read_text_file
 from nbnumba.errors import NBError, Warner
 from nbnumba.hkl import HKLGrid, read_fdump, read_hkl, write_fdump
 from nbnumba.interpret import interpret
@@ -70,13 +70,14 @@ class Simulation:
         s = interpret(self.argv, out, self.warn)
         s.rng = new_state()
         self.settings = s
-        detector.fill_in_blanks(s, out)
+        detector.fill_in_blanks(s, out, self.warn)
         detector.beam_centres_and_convention(s, out)
+        frames.fit_mask(s, self.warn)
         out("nanoBragg nanocrystal diffraction simulator - James Holton and Ken Frankel 5-17-17\n")
         self._check_usage(s)
         sampling.auto_select(s, out)
         self.trace_lines = []
-        detector.orient(s, out, self._trace if s.trace_fpixel >= 0 and s.trace_spixel >= 0 else None)
+        detector.orient(s, out, self.warn, self._trace if s.trace_fpixel >= 0 and s.trace_spixel >= 0 else None)
         if s.interpolate > 1:
             if s.Na <= 2 or s.Nb <= 2 or s.Nc <= 2:
                 out("auto-selected tricubic interpolation of structure factors\n")
@@ -84,27 +85,43 @@ class Simulation:
             else:
                 out("auto-selected no interpolation\n")
                 s.interpolate = 0
-        crystal.setup_cell(s, out)
+        crystal.setup_cell(s, out, self.warn)
         crystal.crystal_size(s, out)
         self._structure_factors(s)
         if s.hkl.hkls == 0:
             s.interpolate = 0
         self._amorphous(s)
         for thick_tic in range(s.detector_thicksteps):
-            out("thick%d = %g um\n" % (thick_tic, s.detector_thickstep * thick_tic * 1e6))
+            out(c_format("thick%d = %g um\n", (thick_tic, s.detector_thickstep * thick_tic * 1e6)))
         for phi_tic in range(s.phisteps):
-            out("phi%d = %g\n" % (phi_tic, (s.phi0 + s.phistep * phi_tic) * crystal.RTD))
+            out(c_format("phi%d = %g\n", (phi_tic, (s.phi0 + s.phistep * phi_tic) * crystal.RTD)))
         beam.make_sources(s, out)
         mosaic.make_domains(s, out)
         if s.oversample <= 0:
             s.oversample = 1
-        s.steps = len(s.sources) * s.mosaic_domains * s.phisteps * s.oversample * s.oversample
+        s.steps = self._steps(s)
         s.subpixel_size = s.pixel_size / s.oversample
         report.summary(s, out)
         s.I_bg = (s.water_F * s.water_F * s.r_e_sqr * s.fluence * s.water_size * s.water_size * s.water_size
                   * 1e6 * AVOGADRO / s.water_MW)
         self.plan = build_plan(s)
         return s
+
+    def _steps(self, s):
+        """The C's int steps = sources*mosaic_domains*phisteps*oversample*oversample, refused
+        where it overflows (the C's result is then undefined) and warned about when it is 0 or
+        below (nothing is rendered, and the C divides by it); a numpy integer, so that dividing
+        by 0 gives inf or NaN as the C's doubles do instead of raising ZeroDivisionError."""
+        steps = len(s.sources) * s.mosaic_domains * s.phisteps * s.oversample * s.oversample
+        what = "%d sources x %d mosaic domains x %d phi steps x %dx%d oversampling is %d steps per pixel" % (
+            len(s.sources), s.mosaic_domains, s.phisteps, s.oversample, s.oversample, steps)
+        if steps != c_int(steps):
+            raise NBError("ERROR: %s, more than nanoBragg.c counts in an int (check -oversample/-mosaic_domains/"
+                          "-phisteps/-divsteps/-dispsteps)" % what)
+        if steps <= 0:
+            self.warn("%s (check -osc/-phistep/-phisteps and the divergence): nanoBragg.c renders no step and "
+                      "divides by %d" % (what, steps))
+        return np.int64(steps)
 
     def _trace(self, line):
         self.out(line + "\n")
@@ -124,9 +141,9 @@ class Simulation:
 
     def _structure_factors(self, s):
         if s.hklfilename is None:
-            s.hkl = read_fdump(s.dumpfilename, self.out) if s.fdump_readable else _empty_grid()
+            s.hkl = read_fdump(s.dumpfilename, self.out, self.warn) if s.fdump_readable else _empty_grid()
         else:
-            s.hkl = read_hkl(s.hklfilename, s.default_F, self.out)
+            s.hkl = read_hkl(s.hklfilename, s.default_F, self.out, self.warn)
             write_fdump(s.dumpfilename, s.hkl, self.out)
 
     def _amorphous(self, s):
@@ -166,12 +183,16 @@ class Simulation:
             statistics(s, result.image, self.rendered)
             write_outputs(s, result.image, self.out, write_files)
         interrupt.checkpoint()
-        self.image = result.image.reshape(s.spixels, s.fpixels)
+        # a detector of -10 x -10 pixels (pixels = 100) has no 2-D shape: the flat image
+        self.image = result.image.reshape(s.spixels, s.fpixels) if s.fpixels >= 0 and s.spixels >= 0 else result.image
         return self.image
 
     @staticmethod
     def _rendered_mask(s):
-        """The pixels the C renders: inside the ROI (inclusive) and not masked off."""
+        """The pixels the C renders: inside the ROI (inclusive) and not masked off; none when
+        a side of the detector is 0 or below (its loops do not run)."""
+        if s.fpixels <= 0 or s.spixels <= 0:
+            return np.zeros(s.pixels, dtype=bool)
         f = np.arange(s.fpixels)
         sl = np.arange(s.spixels)
         ok = ((f[None, :] >= s.roi_xmin) & (f[None, :] <= s.roi_xmax)

@@ -258,12 +258,25 @@ def test_read_fdump_eats_whitespace_payload_like_c(tmp_path):
     assert list(grid.F.ravel()) == [float.fromhex(t) for t in want]
 
 
-def test_read_fdump_truncated(tmp_path):
+def test_read_fdump_truncated_reads_zeros_and_warns(tmp_path):
+    # the C callocs each row and freads what is there: the missing doubles are 0, and the
+    # bytes of a last, incomplete double land in its zeroed row
+    full = gunzip(GOLDEN / "absorption_layers" / "Fdump.bin.gz")
+    complete = read_fdump(str(INPUTS / "Fdump.bin"), lambda text: None)
     path = tmp_path / "short.bin"
-    path.write_bytes(gunzip(GOLDEN / "absorption_layers" / "Fdump.bin.gz")[:-8])
-    with pytest.raises(NBError) as err:
-        read_fdump(str(path), lambda text: None)
-    assert "short.bin" in err.value.message and "truncated" in err.value.message
+    path.write_bytes(full[:-8 * 100 - 3])
+    warned = []
+    grid = read_fdump(str(path), lambda text: None, warned.append)
+    assert warned == [f"Fdump file {path} is truncated: 14 x 14 x 14 values need 21952 bytes after the header, "
+                      f"the file has 21149; the missing values read as 0, as in nanoBragg.c"]
+    flat, want = grid.F.ravel(), complete.F.ravel().copy()
+    want[-101:] = 0.0
+    want[-101] = struct.unpack("<d", full[-8 * 101:-8 * 100 - 3] + b"\0\0\0")[0]
+    assert np.array_equal(flat, want) and grid.hkls == 13 * 13 * 13
+    with pytest.raises(NBError) as err:       # a header of five integers: the sixth is uninitialised in the C
+        path.write_bytes(b"-6 6 -6 6 -6")
+        read_fdump(str(path), lambda text: None, warned.append)
+    assert err.value.message == f"ERROR: {path} is not an Fdump file: its header is not six integers"
 
 
 def test_read_hkl_pass2_stops_at_decimal_index_like_c(tmp_path):
@@ -309,17 +322,39 @@ def test_read_hkl_errors(tmp_path):
     assert printed[1:] == ["h: 1000000000 - -1000000000\n", "k: 1000000000 - -1000000000\n",
                            "l: 1000000000 - -1000000000\n"]
 
-    bad = tmp_path / "bad.hkl"
-    bad.write_bytes(b"1 2 3 4\n5 6 seven 8\n")
-    with pytest.raises(NBError) as err:
-        read_hkl(str(bad), 0.0, lambda text: None)
-    assert "bad.hkl" in err.value.message and "line 2" in err.value.message
 
-    partial = tmp_path / "partial.hkl"
-    partial.write_bytes(b"1 2 3 4\n5 6 7\n\n")
-    with pytest.raises(NBError) as err:
-        read_hkl(str(partial), 0.0, lambda text: None)
-    assert "partial.hkl" in err.value.message and "line 2" in err.value.message
+@pytest.mark.parametrize("text, entries, oddity", [
+    # pass 1 stops at the first record fscanf cannot complete ("seven": it reads 5, 6 and stops)
+    (b"1 2 3 4\n2 2 2 5\n5 6 seven 8\n9 9 9 9\n", [(1, 2, 3, 4), (2, 2, 2, 5)], "line 3 is not 'h k l F' numbers"),
+    # fscanf("%lg%lg%lg%lg") ignores line breaks: 3 or 5 columns are read four numbers at a time
+    (b"1 1 1\n2 2 2\n3 3 3\n0 0 0\n", [(1, 1, 1, 2), (2, 2, 3, 3), (3, 0, 0, 0)],
+     "line 1 has 3 numbers, not 4 (h k l F)"),
+    (b"1 1 1 100 5\n2 2 2 50 5\n3 3 3 20 5\n", [(1, 1, 1, 100), (5, 2, 2, 2), (50, 5, 3, 3)],
+     "line 1 has 5 numbers, not 4 (h k l F); the file ends inside an 'h k l F' entry"),
+    (b"1 1 1 7\n2 2 2 8\n3 3 3\n", [(1, 1, 1, 7), (2, 2, 2, 8)],
+     "line 3 has 3 numbers, not 4 (h k l F); the file ends inside an 'h k l F' entry"),
+])
+def test_read_hkl_keeps_what_the_c_reads_and_warns(tmp_path, text, entries, oddity):
+    path = tmp_path / "odd.hkl"
+    path.write_bytes(text)
+    warned = []
+    grid = read_hkl(str(path), 0.0, lambda text: None, warned.append)
+    assert warned == [f"HKL file {path} (-hkl): {oddity}: nanoBragg.c reads 'h k l F' entries as one stream of "
+                      f"numbers up to the first that is not one and keeps the {len(entries)} entries it completes"]
+    assert grid.hkls == len(entries) and np.count_nonzero(grid.F) == sum(1 for entry in entries if entry[3])
+    for h, k, l, F in entries:
+        assert grid.F[h - grid.h_min, k - grid.k_min, l - grid.l_min] == F
+
+
+def test_read_hkl_second_pass_stop_names_the_line(tmp_path):
+    # "1e0" is 1 for pass 1 (%lg) but "1" then a failure for %d: pass 2 stops there
+    path = tmp_path / "exp.hkl"
+    path.write_bytes(b"0 0 0 1\n1 1 1 2\n1e0 0 0 3\n1 0 0 4\n")
+    warned = []
+    grid = read_hkl(str(path), 0.0, lambda text: None, warned.append)
+    assert warned == [f"HKL file {path} (-hkl): line 3 has an index that is not an integer: nanoBragg.c's second "
+                      f"pass reads indices as integers and stops there, storing 2 of the 4 entries"]
+    assert grid.F[1, 0, 0] == 0.0 and grid.F[1, 1, 1] == 2.0
 
 
 def test_read_hkl_slow_and_fast_paths_agree(tmp_path):
@@ -328,8 +363,8 @@ def test_read_hkl_slow_and_fast_paths_agree(tmp_path):
             zip(*rng.integers(-4, 5, (3, 300)), rng.uniform(0, 100, 300))]
     plain = tmp_path / "plain.hkl"
     plain.write_text("".join(f"{h} {k} {l} {F:.3f}\n" for h, k, l, F in rows))
-    # the same entries, the last F written as a hex float: the file is no longer all plain
-    # decimals, so both passes go through the fscanf emulation instead of the bulk path
+    # the same entries, the last F written as a hex float: the bulk path reads the plain lines
+    # before it, the fscanf emulation the last one
     odd = tmp_path / "odd.hkl"
     odd.write_text("".join(f"{h} {k} {l} {F:.3f}\n" for h, k, l, F in rows[:-1])
                    + "{} {} {} 0x{}\n".format(*rows[-1][:3], float(f"{rows[-1][3]:.3f}").hex()[2:]))

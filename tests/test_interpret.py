@@ -112,7 +112,9 @@ def test_misset_seed_also_fires_misset():
     assert s.misset_seed == -777
     assert s.seed == -11
     assert (s.Na, s.Nb, s.Nc) == (4, 4, 4)         # "-N" is still an option of its own
-    assert warns == []
+    # the value the -misset row reads that is not a number (it is -N's name) is warned about
+    assert warns == ["nbnumba: warning: -misset_seed (matched as -misset): '-N' is not a number; "
+                     "nanoBragg.c reads it as 0"]
     # C stdout: identical to "-misset 777 0 4 -N 4", and no random orientation is drawn
     lines = assert_prints(argv, "X: 99.75640503 -3.79920985 5.85027015",
                           "parallelpiped xtal: 4x4x4 cells")

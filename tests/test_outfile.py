@@ -214,7 +214,7 @@ def test_full_disk_refuses_and_keeps_the_old_file(tmp_path, hard_link):
     link = 'ln floatimage.bin other.bin && ' if hard_link else ''
     script = ('cd "$DISK" && printf "old\\n" > floatimage.bin && ' + link +
               '"$@" > "$SEEN/stdout" 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; cp -a . "$SEEN/files"')
-    args = SMALL[:-5] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
+    args = SMALL[:-6] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
     p = run(args, tmp_path, (*small_fs(disk, 1 << 20), "sh", "-c", script, "sh"), DISK=str(disk), SEEN=str(seen))
     assert p.returncode == 0, p.stderr
     assert (seen / "rc").read_text() == "9\n"
@@ -246,7 +246,7 @@ def test_full_disk_rewrites_outputs_that_fit(tmp_path):
     script = ('cd "$DISK" && ' + make + ' && { dd if=/dev/zero of=filler bs=4096 2>/dev/null || true; } && '
               '"$@" > /dev/null 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; '
               'for f in *; do [ "$f" = filler ] || cp "$f" "$SEEN/"; done; ls -A > "$SEEN/listing"')
-    args = SMALL[:-5] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
+    args = SMALL[:-6] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
     p = run(args, tmp_path, (*small_fs(disk, 12 << 20), "sh", "-c", script, "sh"), DISK=str(disk), SEEN=str(seen))
     assert p.returncode == 0, p.stderr
     assert (seen / "rc").read_text() == "0\n", (seen / "stderr").read_text()

@@ -24,7 +24,7 @@ from oddenv import OUTPUTS, SMALL, hidden_temporaries, nbnumba, sha256, stderr_l
 
 OLD = b"old\n"
 # 4000 x 4000 pixels, 4 of them rendered: 144 MB of images written in about a second
-BIG = SMALL[:-5] + ["-detpixels", "4000", "-pixel", "0.1", "-seed", "1", "-roi", "0", "1", "0", "1"]
+BIG = SMALL[:-6] + ["-detpixels", "4000", "-pixel", "0.1", "-seed", "1", "-roi", "0", "1", "0", "1"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from nbnumba.kernels.numba_internals import physics_keyed
-from nbnumba.kernels.params import LAST, PIX_EXECUTED, PIX_OOR
+from nbnumba.kernels.params import LAST, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 from nbnumba.kernels.physics import pixel_value, render_pixels
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" in the first-pixel results
@@ -39,11 +39,12 @@ def _render_box(params, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_l
 
 @njit(cache=True, error_model="numpy")
 def _account(flags, omega, fpixels, x0, width, row0, t_lo, t_hi, omega_rows, count_omega):
-    """In raster order over box pixels t_lo..t_hi-1: the first executed and the first
-    out-of-range pixel (raster indices, NONE if none), and, if count_omega, each pixel's solid
-    angle added to its row's running sum (left to right, as the C adds them)."""
+    """In raster order over box pixels t_lo..t_hi-1: the first executed, the first out-of-range
+    and the first NaN-index pixel (raster indices, NONE if none), and, if count_omega, each
+    pixel's solid angle added to its row's running sum (left to right, as the C adds them)."""
     first_exec = NONE
     first_oor = NONE
+    first_nan = NONE
     for r in range(t_lo // width, (t_hi - 1) // width + 1):
         spixel = row0 + r
         base = spixel * fpixels + x0 - r * width
@@ -54,10 +55,12 @@ def _account(flags, omega, fpixels, x0, width, row0, t_lo, t_hi, omega_rows, cou
                 first_exec = base + t
             if f & PIX_OOR and first_oor == NONE:
                 first_oor = base + t
+            if f & PIX_NAN_INDEX and first_nan == NONE:
+                first_nan = base + t
             acc += omega[base + t]
         if count_omega:
             omega_rows[spixel] = acc
-    return first_exec, first_oor
+    return first_exec, first_oor, first_nan
 
 
 @njit(cache=True, error_model="numpy")
@@ -83,10 +86,10 @@ class CpuRender:
     def __init__(self, plan, box):
         self.plan = plan
         self.box = box
-        self.image = np.zeros(plan.fpixels * plan.spixels, dtype=np.float32)
-        self.flags = np.zeros(plan.fpixels * plan.spixels, dtype=np.uint8)
-        self.omega = np.zeros(plan.fpixels * plan.spixels)
-        self.omega_rows = np.zeros(plan.spixels)
+        self.image = np.zeros(plan.pixels, dtype=np.float32)
+        self.flags = np.zeros(plan.pixels, dtype=np.uint8)
+        self.omega = np.zeros(plan.pixels)
+        self.omega_rows = np.zeros(max(plan.spixels, 0))
 
     def _args(self):
         p = self.plan
@@ -101,7 +104,8 @@ class CpuRender:
             self.flags, self.omega, zero, zero, zero, zero, zero, zero, self.omega_rows, False)))
 
     def render(self, t_lo, t_hi, unrot_idx, interp_cut, count_omega=True):
-        """Render box pixels [t_lo, t_hi); return (first executed, first out-of-range) pixel."""
+        """Render box pixels [t_lo, t_hi); return their (first executed, first out-of-range,
+        first NaN-index) pixels (NONE where there is none)."""
         b = self.box
         old = numba.set_parallel_chunksize(TASKS_PER_GRAB)
         try:
@@ -109,9 +113,9 @@ class CpuRender:
                         self.image, self.flags, self.omega)
         finally:
             numba.set_parallel_chunksize(old)
-        first_exec, first_oor = _account(self.flags, self.omega, self.plan.fpixels, b.x0, b.width, b.y0, t_lo, t_hi,
-                                         self.omega_rows, count_omega)
-        return int(first_exec), int(first_oor)
+        firsts = _account(self.flags, self.omega, self.plan.fpixels, b.x0, b.width, b.y0, t_lo, t_hi,
+                          self.omega_rows, count_omega)
+        return tuple(int(x) for x in firsts)
 
     def flags_of(self, t_lo, t_hi):
         """The PIX_* flags of box pixels [t_lo, t_hi) as the last render left them."""

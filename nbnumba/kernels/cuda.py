@@ -6,11 +6,11 @@ physics.py that the CPU kernel calls; nothing of the physics is copied here.
 
 What stays on the device: the plan's arrays (uploaded once per plan and precision and kept
 on the plan), and per render a tile of the ROI box (float32 image, uint8 flags, float64
-solid angle per pixel), the per-row solid-angle sums and two int64 "first pixel" slots.  A
-chunk is one launch of the pixel kernel (each thread records its pixel in the first-executed
-and first-out-of-range slots with atomicMin) and one launch of a row kernel that adds the
+solid angle per pixel), the per-row solid-angle sums and three int64 "first pixel" slots.  A
+chunk is one launch of the pixel kernel (each thread records its pixel in the first-executed,
+first-out-of-range and first-NaN-index slots with atomicMin) and one launch of a row kernel that adds the
 chunk's solid angles to each row's running sum, left to right as the CPU does (so omega_sum
-is the CPU's to the bit); 16 bytes come back per chunk.  The image comes back once per tile,
+is the CPU's to the bit); 24 bytes come back per chunk.  The image comes back once per tile,
 and the row sums once per render.  A tile is the whole box unless its buffers
 (BYTES_PER_PIXEL a pixel) would not fit in MEMORY_FRACTION of the device's free memory; then
 it is as many rows as do (dispatch never lets a chunk cross a tile).  NBNUMBA_CUDA_TILE_ROWS=n
@@ -44,7 +44,7 @@ from numba import cuda
 
 from nbnumba.kernels import physics, vectors
 from nbnumba.kernels.numba_internals import guard_loaded, no_fma_contraction, physics_keyed, retype_functions
-from nbnumba.kernels.params import PARAMS32, PIX_EXECUTED, PIX_OOR
+from nbnumba.kernels.params import PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)
 
@@ -72,7 +72,8 @@ render_pixels64 = physics.render_pixels
 def _pixel_kernel(render_pixels, name):
     """The pixel kernel `name` over a render_pixels (float64 or float32 physics): thread i renders box
     pixel t = t_lo + i, (row0 + t // width, x0 + t % width), into slot t - tile_t0 of the tile
-    buffers, and records it in firsts[0] (executed) / firsts[1] (out of range) by atomicMin."""
+    buffers, and records it in firsts[0] (executed), firsts[1] (out of range) and firsts[2]
+    (NaN index) by atomicMin."""
     def kernel(params, src, lattice, Fhkl, tricubic, mask, x0, width, row0, tile_t0, t_lo, n, unrot_idx, interp_cut,
                image, flags, omega, firsts):
         i = cuda.grid(1)
@@ -93,6 +94,8 @@ def _pixel_kernel(render_pixels, name):
             cuda.atomic.min(firsts, 0, idx)
         if f & PIX_OOR:
             cuda.atomic.min(firsts, 1, idx)
+        if f & PIX_NAN_INDEX:
+            cuda.atomic.min(firsts, 2, idx)
     kernel.__name__ = kernel.__qualname__ = name
     options = {} if numba.config.ENABLE_CUDASIM else {"max_registers": MAX_REGISTERS}   # the simulator has none
     return cuda.jit(cache=True, **options)(physics_keyed(kernel))
@@ -161,16 +164,16 @@ class CudaRender:
     def __init__(self, plan, box):
         self.plan, self.box = plan, box
         self.arrays = _device_plan(plan, self.precision == "single")
-        self.image = np.zeros(plan.fpixels * plan.spixels, dtype=np.float32)
+        self.image = np.zeros(plan.pixels, dtype=np.float32)
         self.tile_rows = _tile_rows(box.width, box.rows) if box.size else 1
         self.max_chunk = self.tile_rows * max(box.width, 1)
         n = min(self.max_chunk, max(box.size, 1))
         self.d_image = cuda.device_array(n, dtype=np.float32)
         self.d_flags = cuda.device_array(n, dtype=np.uint8)
         self.d_omega = cuda.device_array(n, dtype=np.float64)
-        self.d_rows = cuda.to_device(np.zeros(plan.spixels))
-        self.d_firsts = cuda.device_array(2, dtype=np.int64)
-        self.none = np.full(2, NONE, dtype=np.int64)
+        self.d_rows = cuda.to_device(np.zeros(max(plan.spixels, 1)))
+        self.d_firsts = cuda.device_array(3, dtype=np.int64)
+        self.none = np.full(3, NONE, dtype=np.int64)
         self.tile_t0 = 0
 
     def load(self):
@@ -197,8 +200,8 @@ class CudaRender:
             img[box.y0 + row_a:box.y0 + row_b, box.x0:box.x0 + box.width] = tile
 
     def render(self, t_lo, t_hi, unrot_idx, interp_cut, count_omega=True):
-        """Render box pixels [t_lo, t_hi) (never across a tile); return (first executed, first
-        out-of-range) pixel from the device's atomics."""
+        """Render box pixels [t_lo, t_hi) (never across a tile); return their (first executed,
+        first out-of-range, first NaN-index) pixels from the device's atomics."""
         if t_lo >= self.tile_t0 + self.max_chunk:
             self._flush()
             self.tile_t0 = t_lo - t_lo % self.max_chunk
@@ -212,8 +215,7 @@ class CudaRender:
             rows = (t_hi - 1) // box.width - t_lo // box.width + 1
             _row_sums[(rows + ROW_THREADS - 1) // ROW_THREADS, ROW_THREADS](
                 self.d_omega, box.width, self.tile_t0, t_lo, t_hi, box.y0, self.d_rows)
-        first_exec, first_oor = self.d_firsts.copy_to_host()
-        return int(first_exec), int(first_oor)
+        return tuple(int(x) for x in self.d_firsts.copy_to_host())
 
     def flags_of(self, t_lo, t_hi):
         """The PIX_* flags of box pixels [t_lo, t_hi) of the current tile."""
@@ -222,7 +224,7 @@ class CudaRender:
     def finish(self):
         """(float32 image (pixels,), per-row solid-angle sums)."""
         self._flush()
-        return self.image, self.d_rows.copy_to_host()
+        return self.image, self.d_rows.copy_to_host()[:max(self.plan.spixels, 0)]
 
 
 class CudaRender32(CudaRender):

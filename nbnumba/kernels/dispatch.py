@@ -22,7 +22,7 @@ import numpy as np
 
 from nbnumba import interrupt
 from nbnumba.errors import NBError
-from nbnumba.kernels.params import PIX_OOR
+from nbnumba.kernels.params import PIX_NAN_INDEX, PIX_OOR
 
 NO_LIMIT = np.iinfo(np.int64).max     # interp_cut when interpolation never switches off; "no pixel"
 CHUNK_SECONDS = 0.15                  # aim of a chunk's duration
@@ -129,6 +129,19 @@ class RenderResult:
         self.render = render          # the target's render object (device, precision, ...)
 
 
+def _after_rerender(run, box, bit, first, pixel, pixel_has_it, t_hi):
+    """The chunk's first pixel with flag `bit` once `pixel` (the chunk's first executed pixel,
+    so no earlier pixel has the flag) has been rendered again: pixel_has_it is what the
+    re-render reported for it."""
+    if pixel_has_it != NO_LIMIT:
+        return pixel
+    if first != pixel:
+        return first
+    t = box.index(pixel) + 1
+    hits = np.flatnonzero(run.flags_of(t, t_hi) & bit)
+    return int(box.raster(t + int(hits[0]))) if hits.size else NO_LIMIT
+
+
 def prepare(plan, target):
     """The target's render of `plan` (target from select_target), its kernels compiled or
     loaded from Numba's cache: pass it to `render`."""
@@ -149,24 +162,26 @@ def render(run, progress=None):
     cut = NO_LIMIT
     interpolating = bool(plan.p.interpolate)
     for t_lo, t_hi in chunks(box.size, run.max_chunk):
-        first_exec, first_oor = run.render(t_lo, t_hi, unrot, cut)
+        first_exec, first_oor, first_nan = run.render(t_lo, t_hi, unrot, cut)
         if not executed_seen and first_exec != NO_LIMIT:
             executed_seen = True
             if first_exec != unrot:
                 # pixels before it ran no sweep: only its own entry state was wrong
                 unrot = first_exec
                 te = box.index(unrot)
-                _, oor_e = run.render(te, te + 1, unrot, cut, count_omega=False)
-                if oor_e != NO_LIMIT:
-                    first_oor = unrot
-                elif first_oor == unrot:
-                    hits = np.flatnonzero(run.flags_of(te + 1, t_hi) & PIX_OOR)
-                    first_oor = int(box.raster(te + 1 + int(hits[0]))) if hits.size else NO_LIMIT
+                _, oor_e, nan_e = run.render(te, te + 1, unrot, cut, count_omega=False)
+                first_oor = _after_rerender(run, box, PIX_OOR, first_oor, unrot, oor_e, t_hi)
+                first_nan = _after_rerender(run, box, PIX_NAN_INDEX, first_nan, unrot, nan_e, t_hi)
         if interpolating and cut == NO_LIMIT and first_oor != NO_LIMIT:
             cut = first_oor
             tc = box.index(cut)
             if tc + 1 < t_hi:
                 run.render(tc + 1, t_hi, unrot, cut, count_omega=False)
+        if first_nan != NO_LIMIT and first_nan <= cut:    # (pixels after the cut were rendered again without it)
+            spixel, fpixel = divmod(first_nan, box.fpixels)
+            raise NBError("ERROR: pixel %d %d: a NaN Miller index reaches the tricubic interpolation (from a "
+                          "zero, infinite or NaN -lambda/-distance/-cell/-mat or detector vector): nanoBragg.c "
+                          "crashes there; -nointerpolate avoids it" % (fpixel, spixel))
         if progress is not None:
             progress(t_hi, unrot, cut)
         interrupt.checkpoint()

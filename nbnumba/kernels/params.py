@@ -53,6 +53,7 @@ LAST = np.dtype([(name, np.float64) for name in (
 # pixel flags
 PIX_EXECUTED = 1   # some subpath passed the dmin cut and ran its phi sweep
 PIX_OOR = 2        # an interpolation neighbourhood fell outside the HKL grid
+PIX_NAN_INDEX = 4  # a NaN h, k or l reached the tricubic interpolation (the C crashes there)
 
 # trace buffer: row 0 holds the count, each row is [code, values...] (trace.py reads them)
 TR_WIDTH = 32

@@ -10,7 +10,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from nbnumba.kernels.params import (PIX_EXECUTED, PIX_OOR, SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT,
+from nbnumba.kernels.params import (PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT,
                                    TR_FCELL, TR_FLATT, TR_PHI, TR_ROT, TR_SOURCE2, TR_SUBPIXEL)
 from nbnumba.kernels.vectors import cross3, rotate_axis, rotate_axis3, rotate_umat, unit3
 
@@ -403,7 +403,13 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, l
                                     # structure factor (the C's integral_form branch is never enabled
                                     # by any flag: not ported)
                                     if tricubic is not None and interpolate:
-                                        if tricubic_in_range(p, h, k, l):
+                                        if h != h or k != k or l != l:
+                                            # the C's range test passes a NaN: it interpolates around
+                                            # floor(NaN), far outside Fhkl, and crashes; flag it (the
+                                            # run is refused) and read nothing
+                                            flags |= PIX_NAN_INDEX
+                                            F_cell = p.default_F
+                                        elif tricubic_in_range(p, h, k, l):
                                             F_cell = polin3(tricubic, int(math.floor(h)) - 1, int(math.floor(k)) - 1,
                                                             int(math.floor(l)) - 1, p.h_min, p.k_min, p.l_min,
                                                             h, k, l)
@@ -469,7 +475,8 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, l
             rec.dif1 = d1
             rec.dif2 = d2
             rec.dif3 = d3
-        image[idx - out_base] = np.float32(pixel_value(p, I, capture, polar, omega_pixel))
+        # the C: floatimage[imgidx] += test, onto calloc's 0 (so -0.0 is stored as +0.0)
+        image[idx - out_base] = np.float32(0.0 + pixel_value(p, I, capture, polar, omega_pixel))
         flags_out[idx - out_base] = flags
         omega_out[idx - out_base] = omega_sum
 
@@ -494,7 +501,7 @@ def lattice_table(a0, b0, c0, phi0, phistep, phisteps, spindle, umats, mosaic_sp
     leaves behind (the C's phi carryover).  Built with the C's operations in the C's order."""
     import numpy as np
     domains = len(umats) // 9
-    table = np.zeros((2, phisteps, domains, 3, 4))
+    table = np.zeros((2, max(phisteps, 0), domains, 3, 4))      # the C's sweep does not run for phisteps <= 0
     ap, bp, cp = a0.copy(), b0.copy(), c0.copy()
     for carry in range(2):
         # carry 1 continues from where the carry-0 sweep left ap,bp,cp

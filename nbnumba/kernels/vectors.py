@@ -11,6 +11,19 @@ from numba.extending import register_jitable
 
 
 @register_jitable
+def c_sin(x):
+    """glibc sin(): -nan for +-inf, where Python's math.sin (the set-up stages run these
+    functions as plain Python) raises; a NaN passes through."""
+    return math.sin(x) if not math.isinf(x) else x - x
+
+
+@register_jitable
+def c_cos(x):
+    """glibc cos(): -nan for +-inf (see c_sin)."""
+    return math.cos(x) if not math.isinf(x) else x - x
+
+
+@register_jitable
 def unit3(x, y, z):
     """unitize(): (|v|, v/|v|), or (0, 0, 0, 0) for a zero vector."""
     mag = math.sqrt(x * x + y * y + z * z)
@@ -28,8 +41,8 @@ def cross3(x1, x2, x3, y1, y2, y3):
 @register_jitable
 def rotate_axis3(v1, v2, v3, a1, a2, a3, phi):
     """rotate_axis(): Rodrigues rotation of v about the unit vector a by phi."""
-    sinphi = math.sin(phi)
-    cosphi = math.cos(phi)
+    sinphi = c_sin(phi)
+    cosphi = c_cos(phi)
     dot = (a1 * v1 + a2 * v2 + a3 * v3) * (1.0 - cosphi)
     return (a1 * dot + v1 * cosphi + (-a3 * v2 + a2 * v3) * sinphi,
             a2 * dot + v2 * cosphi + (+a3 * v1 - a1 * v3) * sinphi,
@@ -107,28 +120,28 @@ def rotate(v, newv, phix, phiy, phiz):
     new_y = v[2]
     new_z = v[3]
     if phix != 0:
-        ryy = math.cos(phix)
-        ryz = -math.sin(phix)
-        rzy = math.sin(phix)
-        rzz = math.cos(phix)
+        ryy = c_cos(phix)
+        ryz = -c_sin(phix)
+        rzy = c_sin(phix)
+        rzz = c_cos(phix)
         rotated_y = new_y * ryy + new_z * ryz
         rotated_z = new_y * rzy + new_z * rzz
         new_y = rotated_y
         new_z = rotated_z
     if phiy != 0:
-        rxx = math.cos(phiy)
-        rxz = math.sin(phiy)
-        rzx = -math.sin(phiy)
-        rzz = math.cos(phiy)
+        rxx = c_cos(phiy)
+        rxz = c_sin(phiy)
+        rzx = -c_sin(phiy)
+        rzz = c_cos(phiy)
         rotated_x = new_x * rxx + new_y * 0.0 + new_z * rxz
         rotated_z = new_x * rzx + new_y * 0.0 + new_z * rzz
         new_x = rotated_x
         new_z = rotated_z
     if phiz != 0:
-        rxx = math.cos(phiz)
-        rxy = -math.sin(phiz)
-        ryx = math.sin(phiz)
-        ryy = math.cos(phiz)
+        rxx = c_cos(phiz)
+        rxy = -c_sin(phiz)
+        ryx = c_sin(phiz)
+        ryy = c_cos(phiz)
         rotated_x = new_x * rxx + new_y * rxy
         rotated_y = new_x * ryx + new_y * ryy
         new_x = rotated_x
