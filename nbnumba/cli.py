@@ -12,7 +12,6 @@ import sys
 import textwrap
 import time
 
-import click
 import numpy as np
 
 from nbnumba import __version__, interrupt, streams
@@ -96,10 +95,9 @@ def flag_help_text(width=None):
     return "\n".join(lines) + "\n"
 
 
-@click.command(context_settings=dict(ignore_unknown_options=True, help_option_names=[]))
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def simulate(args):
-    """Render a diffraction image from nanoBragg.c arguments."""
+    """Render a diffraction image from nanoBragg.c arguments; return the exit code (a signal
+    ends the process here, as it ends the C)."""
     out = streams.command_stdout()
     interrupt.install()
     # the C computes on through inf and NaN silently; so does numpy here (odd input warns once,
@@ -109,7 +107,7 @@ def simulate(args):
         code = _simulate(args, out)
     except interrupt.Interrupted as stop:      # a signal, or stdout is a closed pipe
         interrupt.die_of(stop.signum)          # (the C's buffered text dies with it)
-    sys.exit(code)
+    return code
 
 
 def _simulate(args, out):
@@ -169,7 +167,8 @@ def _exit_now(code):
 
 def main(argv=None):
     """The console entry point (argv None: the process's own arguments, and the process ends
-    here); with an argv list it returns or raises SystemExit as a Click command does."""
+    here); with an argv list it raises SystemExit with the exit code.  Click is imported only
+    for the tools: a render does not pay for it."""
     standalone = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "trace-diff":
@@ -178,14 +177,10 @@ def main(argv=None):
     if argv and argv[0] == "compare":
         from nbnumba.tools.compare import compare_cmd
         return compare_cmd.main(argv[1:], prog_name="nbnumba compare")
-    if not standalone:
-        return simulate.main(argv, prog_name="nbnumba")
-    try:
-        simulate.main(argv, prog_name="nbnumba")
-        code = 0
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    _exit_now(code)
+    code = simulate(argv)
+    if standalone:
+        _exit_now(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
