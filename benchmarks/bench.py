@@ -41,7 +41,7 @@ PHASES = ("imports", "numba start-up", "set-up", "kernel load", "render", "outpu
 
 WARM_RENDER = """
 import json, sys, time
-from nbnumba.kernels import dispatch
+from nbnumba.kernels import serial_replay as dispatch
 from nbnumba.simulation import Simulation
 sim = Simulation(sys.argv[3:]); sim.setup()
 target, device, precision = dispatch.select_target(sys.argv[2], "double", lambda text: None)
@@ -125,7 +125,7 @@ def faithfulness(image, serial):
 
 
 def cuda_present(env):
-    probe = "from nbnumba.kernels.dispatch import cuda_available; print(cuda_available())"
+    probe = "from nbnumba.kernels.serial_replay import cuda_available; print(cuda_available())"
     p = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     return p.stdout.strip() == "True"
 

@@ -1,3 +1,3 @@
-from nbnumba.cli import main
+from nbnumba.command.cli import main
 
 main()

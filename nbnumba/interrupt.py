@@ -3,10 +3,10 @@
 The C installs no handlers, so these signals kill it (a shell reports 128+N: 130 for SIGINT,
 143 for SIGTERM).  The command line (`install`) turns each into an `Interrupted` exception
 raised in the main thread at the next Python instruction: between render chunks (the render
-is cut into chunks short enough for that, kernels/dispatch.py) or during a file write, whose
+is cut into chunks short enough for that, kernels/serial_replay.py) or during a file write, whose
 temporary file is removed as the exception passes.  The command then calls `die_of`, which
 restores the default action and re-sends the signal, so the exit status is the C's.  A write
-to a closed pipe on stdout raises `Interrupted(SIGPIPE)` the same way (streams.py): the C
+to a closed pipe on stdout raises `Interrupted(SIGPIPE)` the same way (command/streams.py): the C
 dies of SIGPIPE there (141 in a shell).
 
 `deferred()` marks the few steps that must not be cut in two (creating a temporary file and

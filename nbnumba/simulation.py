@@ -4,7 +4,7 @@
                                 "-lambda", "6.2", "-N", "5", "-detpixels", "64"])
     image = sim.run()            # float32 (spixels, fpixels), no files written
 
-The command line (cli.py) runs the same object with `write_files=True` and stdout attached.
+The command line (command/cli.py) runs the same object with `write_files=True` and stdout attached.
 """
 import math
 import os
@@ -12,17 +12,19 @@ import sys
 
 import numpy as np
 
-from nbnumba import beam, crystal, detector, frames, interrupt, mosaic, report, sampling
-from nbnumba.crandom import new_state
-from nbnumba.cscan import c_format, c_int, read_text_file
+from nbnumba import interrupt
+from nbnumba.output import report
+from nbnumba.setup import crystal, detector, headers as frames, mosaic, sources as beam, steps as sampling
+from nbnumba.cfuncs.rng import new_state
+from nbnumba.cfuncs.stdio import c_format, c_int, read_text_file
 from nbnumba.errors import NBError, Warner
-from nbnumba.hkl import HKLGrid, read_fdump, read_hkl, write_fdump
-from nbnumba.interpret import interpret
-from nbnumba.kernels import dispatch
-from nbnumba.outputs import statistics, write_outputs
-from nbnumba.plan import build_plan
+from nbnumba.io.hkl import HKLGrid, read_fdump, read_hkl, write_fdump
+from nbnumba.args.interpret import interpret
+from nbnumba.kernels import serial_replay as dispatch
+from nbnumba.output.images import statistics, write_outputs
+from nbnumba.kernels.plan import build_plan
 from nbnumba.timings import PhaseClock
-from nbnumba.trace import config_line
+from nbnumba.output.trace import config_line
 
 AVOGADRO = 6.02214179e23
 

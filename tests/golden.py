@@ -33,7 +33,7 @@ import numpy as np
 import nbnumba
 from nbnumba.tools.parity import FLOAT_TOL, SMV_EQUAL, SMV_NOISE_EQUAL, check_pgm, check_smv
 from nbnumba.tools.parity import check_stdout  # noqa: F401  (test_golden calls golden.check_stdout)
-from nbnumba.tracelog import first_values, parse_trace
+from nbnumba.tools.tracelog import first_values, parse_trace
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 INPUTS = GOLDEN / "inputs"
@@ -179,7 +179,7 @@ def check_exit_code(name, rc):
 
 
 def trace_values(text, prefix):
-    """{key: numbers} of the first line of each trace label (nbnumba.tracelog's parser, which
+    """{key: numbers} of the first line of each trace label (nbnumba.tools.tracelog's parser, which
     keys and counts numbers as the golden checker does)."""
     return first_values(parse_trace(text, prefix))
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from nbnumba.png import encode_png, read_png, write_png
+from nbnumba.io.png import encode_png, read_png, write_png
 from nbnumba.tools.compare import (clock_seeded, compare_cmd, copy_inputs, correlation, flag_value, image_metrics,
                                    input_files, passes, selection, smv_shape)
 from nbnumba.tools.pictures import diff_rgb, gray, legend_lines, with_colour_bar

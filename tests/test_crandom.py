@@ -1,4 +1,4 @@
-"""nbnumba.crandom against values printed by the reference nanoBragg.c RNG functions.
+"""nbnumba.cfuncs.rng against values printed by the reference nanoBragg.c RNG functions.
 
 tests/data/crandom_reference.json holds the output of a scratch C harness that
 compiled the reference functions (gcc -O3) and ran each scenario in a fresh
@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import pytest
 
-from nbnumba import crandom as cr
+from nbnumba.cfuncs import rng as cr
 
 REF = json.loads((pathlib.Path(__file__).parent / "data" / "crandom_reference.json").read_text())
 

@@ -3,7 +3,7 @@
 The simulator runs each GPU thread as Python with the C library's math, so in double
 precision a pixel must come out bit-identical to the CPU kernel's and to the golden C
 image: the ROI does not change a pixel's value, as long as the pixel's entry state (phi
-carryover, interpolation switch-off, see dispatch.py) is the one it has in the full run.
+carryover, interpolation switch-off, see kernels/serial_replay.py) is the one it has in the full run.
 NUMBA_ENABLE_CUDASIM must be set before numba.cuda is imported, so every CUDA render here
 runs `python -m nbnumba` in a subprocess; the CPU renders run in this process.
 """

@@ -10,9 +10,9 @@ import pytest
 
 import nbnumba
 from golden import cli_env
-from nbnumba.cli import NO_ARGS_HINT, flag_help_text
-from nbnumba.flagdoc import flag_reference
-from nbnumba.flags import FLAGS, PREPASS, TOPICS
+from nbnumba.command.cli import NO_ARGS_HINT, flag_help_text
+from nbnumba.args.flagdoc import flag_reference
+from nbnumba.args.flags import FLAGS, PREPASS, TOPICS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # what the serial nanoBragg.c prints on stdout with no arguments (80 lines, exit 9)
@@ -28,7 +28,7 @@ def run_nbnumba(*args, cwd=ROOT, **env):
 
 def test_flag_reference_is_current():
     assert (ROOT / "docs" / "flags.md").read_text() == flag_reference(), \
-        "regenerate with: python -m nbnumba.flagdoc > docs/flags.md"
+        "regenerate with: python -m nbnumba.args.flagdoc > docs/flags.md"
 
 
 def help_names(text):

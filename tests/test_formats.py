@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nbnumba.cscan import Scanner, atof, atoi, c_dtoi, printf_g, read_text_file, strtod
+from nbnumba.cfuncs.stdio import Scanner, atof, atoi, c_dtoi, printf_g, read_text_file, strtod
 from nbnumba.errors import NBError
-from nbnumba.hkl import read_fdump, read_hkl, write_fdump
-from nbnumba.images import RTD, read_smv, smv_header_bytes, value_of, write_float, write_pgm, write_smv
+from nbnumba.io.hkl import read_fdump, read_hkl, write_fdump
+from nbnumba.io.images import RTD, read_smv, smv_header_bytes, value_of, write_float, write_pgm, write_smv
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 INPUTS = GOLDEN / "inputs"

@@ -1,4 +1,4 @@
-"""nbnumba.interpret.interpret(): nanoBragg.c's option loop, substring side effects included.
+"""nbnumba.args.interpret.interpret(): nanoBragg.c's option loop, substring side effects included.
 
 The C tests every argument that starts with '-' against each `if(...)` of main()'s option loop
 (nanoBragg.c lines ~540-1120) in order: mostly `strstr(argv[i], "-name")` (a substring test),
@@ -16,8 +16,8 @@ import shutil
 
 import pytest
 
-from nbnumba.interpret import interpret
-from nbnumba.settings import BEAM, CUSTOM, RTD, SAMPLE
+from nbnumba.args.interpret import interpret
+from nbnumba.args.options import BEAM, CUSTOM, RTD, SAMPLE
 from nbnumba.simulation import Simulation
 
 from golden import INPUTS

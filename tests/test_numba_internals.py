@@ -16,7 +16,8 @@ from numba import from_dtype, njit
 from numba import types as nt
 from numba.extending import register_jitable
 
-from nbnumba.kernels import numba_internals, physics, vectors
+from nbnumba.cfuncs import vectors
+from nbnumba.kernels import numba_internals, physics
 from nbnumba.kernels.params import PARAMS, PARAMS32
 
 HERE = os.path.dirname(os.path.abspath(numba_internals.__file__))
@@ -77,8 +78,12 @@ def test_clones_keep_their_registration_options():
 
 
 def test_cache_key_follows_the_physics_sources(tmp_path):
+    kernels = tmp_path / "kernels"
+    (tmp_path / "cfuncs").mkdir()
+    kernels.mkdir()
     for name in numba_internals.PHYSICS_SOURCES:
-        shutil.copy(os.path.join(HERE, name), tmp_path / name)
+        shutil.copy(os.path.join(HERE, name), kernels / name)
+    tmp_path = kernels
     assert numba_internals.physics_digest(tmp_path) == numba_internals.DIGEST
     with open(tmp_path / "physics.py", "a") as f:
         f.write("\n# an edit\n")

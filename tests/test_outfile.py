@@ -1,5 +1,5 @@
 """Output files end up where and as nanoBragg.c's `fopen(path, "wb")` leaves them (same path,
-links followed, permissions respected and kept), and never half-written (nbnumba/outfile.py).
+links followed, permissions respected and kept), and never half-written (nbnumba/io/outfile.py).
 
 What the C does was observed with the serial build (/tmp/ref/nb, commit 455534a) running
 oddenv.SMALL as an unprivileged user:
@@ -29,7 +29,7 @@ import pytest
 
 from golden import INPUTS
 from nbnumba.errors import NBError
-from nbnumba.outfile import write_output
+from nbnumba.io.outfile import write_output
 from oddenv import (DEVICE_LINE, OUTPUTS, SMALL, SMALL_SHA256, hidden_temporaries, run, sha256, small_fs,
                     stderr_lines, unprivileged, with_mounts)
 

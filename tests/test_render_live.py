@@ -1,4 +1,4 @@
-"""The render runs in chunks (kernels/dispatch.py): whatever the chunk size, the image is the
+"""The render runs in chunks (kernels/serial_replay.py): whatever the chunk size, the image is the
 serial C's and stdout is the C's, progress lines, -printout blocks and the interpolation
 warning in the C's order; progress lines appear while the render runs; SIGINT and SIGTERM stop
 a render within a second, and the process dies of the signal as the C does, leaving no file.

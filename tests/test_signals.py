@@ -1,6 +1,6 @@
 """SIGINT, SIGTERM and SIGHUP in the write phase: the process dies of the signal, as
 nanoBragg.c does (a shell reports 130, 143, 129), and every output is either its old file or
-the complete new one, with no temporary file left (interrupt.py, outfile.py).
+the complete new one, with no temporary file left (interrupt.py, io/outfile.py).
 
 The C installs no handlers: a signal kills it where it is, so a signal during an fwrite
 leaves a truncated image (nbnumba does not, docs/quirks.md), and a signal the process was
@@ -19,7 +19,7 @@ import time
 import pytest
 
 from nbnumba import interrupt
-from nbnumba.outfile import write_output
+from nbnumba.io.outfile import write_output
 from oddenv import OUTPUTS, SMALL, hidden_temporaries, nbnumba, sha256, stderr_lines
 
 OLD = b"old\n"

@@ -1,4 +1,4 @@
-"""stdout closed, a closed pipe, a full device: nbnumba behaves as nanoBragg.c (streams.py).
+"""stdout closed, a closed pipe, a full device: nbnumba behaves as nanoBragg.c (command/streams.py).
 
 Observed with the serial C (/tmp/ref/nb) on oddenv.SMALL-like runs:
 

@@ -1,4 +1,4 @@
-"""Trace parsing (nbnumba.tracelog) and `nbnumba trace-diff` on the reference C traces."""
+"""Trace parsing (nbnumba.tools.tracelog) and `nbnumba trace-diff` on the reference C traces."""
 import gzip
 import json
 import math
@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from golden import run_case
 from nbnumba.tools.trace_diff import diff_traces, trace_diff_cmd
-from nbnumba.tracefmt import c_d
-from nbnumba.tracelog import detect_prefix, first_values, parse_trace, read_trace
+from nbnumba.output.tracefmt import c_d
+from nbnumba.tools.tracelog import detect_prefix, first_values, parse_trace, read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "traces" / "reference"

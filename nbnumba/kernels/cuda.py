@@ -42,7 +42,8 @@ import numba
 import numpy as np
 from numba import cuda
 
-from nbnumba.kernels import physics, vectors
+from nbnumba.cfuncs import vectors
+from nbnumba.kernels import physics
 from nbnumba.kernels.numba_internals import guard_loaded, no_fma_contraction, physics_keyed, retype_functions
 from nbnumba.kernels.params import PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 

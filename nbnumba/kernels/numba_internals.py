@@ -2,7 +2,7 @@
 (tests/test_numba_internals.py, tests/test_numba_cache.py).
 
 1. Cache freshness (`physics_keyed`).  Numba keys a compiled function on its own file only;
-   the kernels inline physics.py, vectors.py and params.py, so an edit there would leave a
+   the kernels inline physics.py, params.py and cfuncs/vectors.py, so an edit there would leave a
    stale kernel in the cache.  `physics_keyed` puts a digest of those sources into the
    function's __qualname__, which names its cache entry.
 2. Cache robustness (`guard`, `guard_loaded`): Numba's cache never fails a run (below).
@@ -65,7 +65,7 @@ FALLBACK_NAME = "nbnumba-numba-cache-%d"      # % the effective user id
 
 # ---- 1. cache freshness ----
 
-PHYSICS_SOURCES = ("physics.py", "vectors.py", "params.py")
+PHYSICS_SOURCES = ("physics.py", "params.py", os.path.join("..", "cfuncs", "vectors.py"))
 
 
 def physics_digest(folder=_HERE):

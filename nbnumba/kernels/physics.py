@@ -3,7 +3,7 @@
 Every function here is a plain Python function marked ``register_jitable``: it runs as
 ordinary Python (the trace stage calls it that way), and it is compiled into both the CPU
 kernel (``@njit``) and the CUDA kernel (``@cuda.jit``).  The hot path works on scalar
-3-vectors (kernels/vectors.py) in the C's operation order and allocates nothing.
+3-vectors (cfuncs/vectors.py) in the C's operation order and allocates nothing.
 """
 import math
 
@@ -12,7 +12,7 @@ from numba.extending import register_jitable
 
 from nbnumba.kernels.params import (PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT,
                                    TR_FCELL, TR_FLATT, TR_PHI, TR_ROT, TR_SOURCE2, TR_SUBPIXEL)
-from nbnumba.kernels.vectors import cross3, rotate_axis, rotate_axis3, rotate_umat, unit3
+from nbnumba.cfuncs.vectors import cross3, rotate_axis, rotate_axis3, rotate_umat, unit3
 
 
 # ---- lattice transforms and polarization (sincg(), sinc3(), polarization_factor()) ----

@@ -47,7 +47,7 @@ import numpy as np
 from nbnumba.tools import parity
 from nbnumba.tools.pictures import write_pictures
 from nbnumba.tools.trace_diff import OUTPUT_FILES, environment, run_trace_diff, write_json
-from nbnumba.tracelog import read_trace
+from nbnumba.tools.tracelog import read_trace
 
 EXIT_OK, EXIT_INPUT, EXIT_DIFFER, EXIT_SHAPE = 0, 2, 3, 4
 MIN_CORRELATION = 0.999999

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from nbnumba.png import write_png
+from nbnumba.io.png import write_png
 
 # diverging map end points (port below C: blue, above: red)
 BLUE = np.array([59, 76, 192], float)

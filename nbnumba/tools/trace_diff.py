@@ -32,7 +32,7 @@ from typing import Optional
 
 import click
 
-from nbnumba.tracelog import read_trace
+from nbnumba.tools.tracelog import read_trace
 
 TINY = 1e-300
 SCALING_LABELS = ("I_before_scaling", "F_cell", "F_latt", "omega_pixel", "polar",

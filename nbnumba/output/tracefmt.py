@@ -6,7 +6,7 @@ h is INT_MIN (-2147483648), where the port computes a 64-bit index.
 """
 import numbers
 
-from nbnumba.cscan import c_dtoi, c_int, printf_g
+from nbnumba.cfuncs.stdio import c_dtoi, c_int, printf_g
 
 PREFIX = "TRACE_PY"
 

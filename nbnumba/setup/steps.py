@@ -1,8 +1,8 @@
 """The C's auto-selection of steps and ranges (main(), lines ~1395-1700): phi sweep,
 divergence, dispersion, detector thickness, mosaic domains, then its sanity checks."""
-from nbnumba.cscan import c_dtoi_ceil, c_format
+from nbnumba.cfuncs.stdio import c_dtoi_ceil, c_format
 from nbnumba.memory import require
-from nbnumba.settings import RTD
+from nbnumba.args.options import RTD
 
 
 def _phi(steps, osc, step):

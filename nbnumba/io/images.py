@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cscan import atof, c_dtoi, c_int, printf_g
-from .errors import NBError
-from .memory import require
-from .outfile import write_output
+from nbnumba.cfuncs.stdio import atof, c_dtoi, c_int, printf_g
+from nbnumba.errors import NBError
+from nbnumba.memory import require
+from nbnumba.io.outfile import write_output
 
 # nanoBragg.c line 349: double RTD=180.0*M_1_PI, with M_1_PI the double nearest 1/pi
 M_1_PI = 0.31830988618379067154

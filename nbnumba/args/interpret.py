@@ -7,11 +7,11 @@ import math
 import os
 import sys
 
-from nbnumba.cscan import atoi, c_format, whole_number
+from nbnumba.cfuncs.stdio import atoi, c_format, whole_number
 from nbnumba.errors import NBError, Warner
-from nbnumba.flags import FLAGS, PREPASS
-from nbnumba.frames import apply_frame_headers
-from nbnumba.settings import Settings
+from nbnumba.args.flags import FLAGS, PREPASS
+from nbnumba.setup.headers import apply_frame_headers
+from nbnumba.args.options import Settings
 
 
 def _warn_odd_numbers(arg, flag, values, warn):

@@ -4,11 +4,11 @@ import math
 
 import numpy as np
 
-from nbnumba.crandom import mosaic_rotation_umat, umat2misset
-from nbnumba.cscan import Scanner, c_atan2, c_ceil, c_dtoi_ceil, c_format, c_sqrt
+from nbnumba.cfuncs.rng import mosaic_rotation_umat, umat2misset
+from nbnumba.cfuncs.stdio import Scanner, c_atan2, c_ceil, c_dtoi_ceil, c_format, c_sqrt
 from nbnumba.errors import NBError
-from nbnumba.kernels.vectors import c_cos, c_sin, cross_product, dot_product, rotate, vector_rescale, vector_scale
-from nbnumba.settings import RTD
+from nbnumba.cfuncs.vectors import c_cos, c_sin, cross_product, dot_product, rotate, vector_rescale, vector_scale
+from nbnumba.args.options import RTD
 
 AVOGADRO = 6.02214179e23
 DBL_MIN = 2.2250738585072014e-308

@@ -1,7 +1,7 @@
 """Mosaic domains: one rotation matrix per domain from the C's RNG (main(), lines ~2372-2395)."""
 import numpy as np
 
-from nbnumba.crandom import mosaic_rotation_umat
+from nbnumba.cfuncs.rng import mosaic_rotation_umat
 
 
 def make_domains(s, out):

@@ -24,7 +24,7 @@ import numba
 import numpy as np
 
 import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
-from nbnumba.kernels.vectors import cross3, unit3
+from nbnumba.cfuncs.vectors import cross3, unit3
 
 # ran1 constants (Numerical Recipes "minimal standard" with Bays-Durham shuffle)
 IA = 16807

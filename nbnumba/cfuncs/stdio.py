@@ -14,7 +14,7 @@ there is none, `%d` stops at the "." of "1.0", `%lg` swallows a dangling exponen
 - `c_format`, `printf_g`, `c_int`, `c_dtoi`: the printf and integer-conversion details (a NaN
   prints with its sign, "-nan"; casts wrap or saturate as on x86-64).
 - `c_ceil`, `c_dtoi_ceil`, `c_atan2`, `c_sqrt`: libm where Python's `math` raises (sin and cos:
-  kernels/vectors.py, which the kernels share)
+  cfuncs/vectors.py, which the kernels share)
   or drops a NaN's sign (infinities, NaN, negative roots) and the C goes on with inf or NaN.
 """
 
@@ -23,7 +23,7 @@ import re
 
 import numpy as np
 
-from .errors import NBError
+from nbnumba.errors import NBError
 
 # isspace() in the C locale
 _SPACE = frozenset(b" \t\n\v\f\r")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cscan import Scanner, c_ceil, c_dtoi, c_int, printf_g
-from .errors import NBError
-from .memory import require
-from .outfile import write_output
+from nbnumba.cfuncs.stdio import Scanner, c_ceil, c_dtoi, c_int, printf_g
+from nbnumba.errors import NBError
+from nbnumba.memory import require
+from nbnumba.io.outfile import write_output
 
 # the only bytes a file of plain decimal numbers separated by whitespace can contain
 _PLAIN_CHARS = b"0123456789+-.eE \t\n\v\f\r"

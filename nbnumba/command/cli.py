@@ -14,9 +14,10 @@ import time
 
 import numpy as np
 
-from nbnumba import __version__, interrupt, streams
+from nbnumba import __version__, interrupt
+from nbnumba.command import streams
 from nbnumba.errors import NBError
-from nbnumba.flags import FLAGS, PREPASS, TOPICS
+from nbnumba.args.flags import FLAGS, PREPASS, TOPICS
 from nbnumba.timings import process_age
 
 HELP_WORDS = ("-h", "--help", "-help")

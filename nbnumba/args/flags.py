@@ -12,8 +12,8 @@ matches), one entry per flag: rows with the same effect `join` the first one's e
 from dataclasses import dataclass
 from typing import Callable
 
-from nbnumba.cscan import atof, atoi
-from nbnumba.settings import ADXV, BEAM, CUSTOM, DENZO, DIALS, GAUSS, MOSFLM, ROUND, RTD, SAMPLE, SQUARE, TOPHAT, XDS
+from nbnumba.cfuncs.stdio import atof, atoi
+from nbnumba.args.options import ADXV, BEAM, CUSTOM, DENZO, DIALS, GAUSS, MOSFLM, ROUND, RTD, SAMPLE, SQUARE, TOPHAT, XDS
 
 SUB, EXACT = "sub", "exact"
 

@@ -4,12 +4,12 @@ import math
 
 import numpy as np
 
-from nbnumba.cscan import c_dtoi_ceil, c_format, c_int
+from nbnumba.cfuncs.stdio import c_dtoi_ceil, c_format, c_int
 from nbnumba.errors import NBError
 from nbnumba.memory import require
-from nbnumba.kernels.vectors import cross_product, dot_product, rotate, rotate_axis, unitize
-from nbnumba.settings import ADXV, BEAM, DENZO, DIALS, MOSFLM, SAMPLE, XDS
-from nbnumba.tracefmt import g15, trace_line
+from nbnumba.cfuncs.vectors import cross_product, dot_product, rotate, rotate_axis, unitize
+from nbnumba.args.options import ADXV, BEAM, DENZO, DIALS, MOSFLM, SAMPLE, XDS
+from nbnumba.output.tracefmt import g15, trace_line
 
 # convention -> (beam, fdet, sdet, odet, twotheta_axis, polar, spindle); CUSTOM keeps the user's
 _CONVENTION_VECTORS = {

@@ -3,9 +3,9 @@ import math
 
 import numpy as np
 
-from nbnumba.cscan import c_format, read_text_file
+from nbnumba.cfuncs.stdio import c_format, read_text_file
 from nbnumba.errors import NBError
-from nbnumba.kernels.vectors import rotate_axis, unitize
+from nbnumba.cfuncs.vectors import rotate_axis, unitize
 
 
 def _divergence_test(hdiv, vdiv, s):

@@ -10,8 +10,8 @@ import numpy as np
 
 from nbnumba.kernels import params as L
 from nbnumba.kernels.cpu import render_pixel
-from nbnumba.settings import RTD
-from nbnumba.tracefmt import PREFIX, c_d, g15, pixel_line
+from nbnumba.args.options import RTD
+from nbnumba.output.tracefmt import PREFIX, c_d, g15, pixel_line
 
 
 def _subpixel_lines(s, row):

@@ -6,9 +6,9 @@ import numpy as np
 from numba import njit
 
 import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
-from nbnumba.crandom import noise_image
-from nbnumba.cscan import c_format
-from nbnumba.images import smv_header_bytes, write_float, write_pgm, write_smv
+from nbnumba.cfuncs.rng import noise_image
+from nbnumba.cfuncs.stdio import c_format
+from nbnumba.io.images import smv_header_bytes, write_float, write_pgm, write_smv
 
 
 @njit(cache=True, error_model="numpy")

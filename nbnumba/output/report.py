@@ -5,9 +5,9 @@ import math
 import numpy as np
 
 from nbnumba.kernels.cpu import render_pixel
-from nbnumba.kernels.dispatch import NO_LIMIT
-from nbnumba.trace import pixel_trace
-from nbnumba.settings import RTD
+from nbnumba.kernels.serial_replay import NO_LIMIT
+from nbnumba.output.trace import pixel_trace
+from nbnumba.args.options import RTD
 
 _SHAPE_NAMES = {0: "parallelpiped", 1: "ellipsoidal", 2: "gaussian", 3: "tophat-spot"}
 

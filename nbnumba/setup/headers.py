@@ -9,8 +9,8 @@ import math
 import numpy as np
 
 from nbnumba.errors import NBError
-from nbnumba.images import read_smv, value_of
-from nbnumba.settings import RTD
+from nbnumba.io.images import read_smv, value_of
+from nbnumba.args.options import RTD
 
 
 def _apply_header(s, frame, from_mask):

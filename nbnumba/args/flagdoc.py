@@ -1,5 +1,5 @@
-"""docs/flags.md, generated from the flags table: `python -m nbnumba.flagdoc > docs/flags.md`."""
-from nbnumba.flags import EXACT, FLAGS, PREPASS
+"""docs/flags.md, generated from the flags table: `python -m nbnumba.args.flagdoc > docs/flags.md`."""
+from nbnumba.args.flags import EXACT, FLAGS, PREPASS
 
 
 def _match(rule):
@@ -15,7 +15,7 @@ def _match(rule):
 def flag_reference():
     out = ["# nbnumba flag reference",
            "",
-           "Generated from `nbnumba/flags.py` by `python -m nbnumba.flagdoc`; do not edit by hand.",
+           "Generated from `nbnumba/args/flags.py` by `python -m nbnumba.args.flagdoc`; do not edit by hand.",
            "",
            "Rows are listed in the order nanoBragg.c tests them. Every argument that starts with `-` is",
            "tested against every row in turn, exactly as the C's `strstr`/`strcmp` chain does, so one",

@@ -1,0 +1,1 @@
+"""The `nbnumba` command: argv to the API, stdout and stderr as the C's stdio."""

@@ -1,0 +1,1 @@
+"""After the render: statistics, the int/PGM/noise images, what the C prints, TRACE_PY lines."""
