@@ -43,7 +43,7 @@ WARM_RENDER = """
 import json, sys, time
 from nbnumba.kernels import serial_replay as dispatch
 from nbnumba.simulation import Simulation
-sim = Simulation(sys.argv[3:]); sim.setup()
+sim = Simulation.from_args(sys.argv[3:]); sim.setup()
 target, device, precision = dispatch.select_target(sys.argv[2], "double", lambda text: None)
 times = []
 for _ in range(int(sys.argv[1])):

@@ -18,7 +18,7 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_render_kernel(benchmark, name):
-    sim = Simulation((CASES[name] + " -nonoise -nopgm").split())
+    sim = Simulation.from_args((CASES[name] + " -nonoise -nopgm").split())
     sim.setup()
     target, _, _ = dispatch.select_target("cpu", "double", lambda text: None)
     dispatch.render(dispatch.prepare(sim.plan, target))      # compile or load from cache

@@ -1,204 +1,219 @@
-"""Simulation: nanoBragg.c's main() as a sequence of set-up stages, the render, the outputs.
+"""Simulation: nanoBragg.c's main() as a sequence of set-up stages, the render and the outputs,
+and the Python API over it.
 
-    sim = Simulation.from_args(["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90",
-                                "-lambda", "6.2", "-N", "5", "-detpixels", "64"])
-    image = sim.run()            # float32 (spixels, fpixels), no files written
+    import nbnumba
+    sim = nbnumba.Simulation(default_F=100, cell=(100, 100, 100, 90, 90, 90), lambda_=6.2, N=5,
+                             detpixels=256)
+    result = sim.run()                      # result.image: float32 (spixels, fpixels)
+    result = nbnumba.Simulation.from_args("-default_F 100 -cell 100 100 100 90 90 90 -N 5").run()
 
-The command line (command/cli.py) runs the same object with `write_files=True` and stdout attached.
+The stages run in the C's order, each a function of the records it needs returning a frozen
+record (setup/); this class holds the records and contains no formulas.  The command
+(command/cli.py) is a thin layer over the same class.
 """
-import math
-import os
-import sys
+import io
+import shlex
+from dataclasses import dataclass
 
 import numpy as np
 
 from nbnumba import interrupt
-from nbnumba.output import report
-from nbnumba.setup import crystal, detector, headers as frames, mosaic, sources as beam, steps as sampling
-from nbnumba.cfuncs.rng import new_state
-from nbnumba.cfuncs.stdio import c_format, c_int, read_text_file
-from nbnumba.errors import NBError, Warner
-from nbnumba.io.hkl import HKLGrid, read_fdump, read_hkl, write_fdump
 from nbnumba.args.interpret import interpret
-from nbnumba.kernels import serial_replay as dispatch
-from nbnumba.output.images import statistics, write_outputs
+from nbnumba.args.keywords import keywords_to_argv
+from nbnumba.cfuncs.rng import new_state
+from nbnumba.errors import Warner
+from nbnumba.kernels import serial_replay
 from nbnumba.kernels.plan import build_plan
-from nbnumba.timings import PhaseClock
+from nbnumba.output import report
+from nbnumba.output.images import write_outputs
+from nbnumba.output.statistics import statistics
 from nbnumba.output.trace import config_line
+from nbnumba.setup import crystal, detector, mosaic, sources, steps, structure_factors
+from nbnumba.setup.records import Setup
+from nbnumba.timings import PhaseClock
 
-AVOGADRO = 6.02214179e23
-
-
-def _params_to_argv(params):
-    """from_params(cell=(100, 100, 100, 90, 90, 90), lambda_=6.2) -> ['-cell', '100', ..., '-lambda', '6.2']"""
-    argv = []
-    for key, value in params.items():
-        argv.append("-" + key.rstrip("_"))
-        if value is True or value is None:
-            continue
-        values = value if isinstance(value, (list, tuple)) else [value]
-        argv.extend(str(v) for v in values)
-    return argv
+BANNER = "nanoBragg nanocrystal diffraction simulator - James Holton and Ken Frankel 5-17-17\n"
 
 
-def _empty_grid():
-    return HKLGrid(h_min=0, h_max=0, k_min=0, k_max=0, l_min=0, l_max=0, h_range=0, k_range=0, l_range=0,
-                   F=np.zeros((1, 1, 1)), hkls=0)
+@dataclass(frozen=True, eq=False)
+class Result:
+    """What a run produced.
+
+    Attributes
+    ----------
+    image : numpy.ndarray
+        The float image, float32, shape (spixels, fpixels) (flat when a side is negative).
+    intimage : numpy.ndarray
+        The int image of intimage.img, uint16, same shape.
+    noiseimage : numpy.ndarray or None
+        The Poisson-noise image of noiseimage.img (None with -nonoise), uint16.
+    pgm : numpy.ndarray or None
+        The 8-bit image of image.pgm (None with -nopgm), uint8.
+    statistics : nbnumba.output.statistics.Statistics
+        max_I and where, mean, rms, rmsd.
+    stdout : str
+        What nanoBragg.c prints for the run (when the Simulation was given no `out`).
+    setup : nbnumba.setup.records.Setup
+        Every set-up stage's record.
+    """
+    image: np.ndarray
+    intimage: np.ndarray
+    noiseimage: object
+    pgm: object
+    statistics: object
+    stdout: str
+    setup: Setup
 
 
 class Simulation:
-    def __init__(self, argv, out=None, warn=None):
-        """argv: nanoBragg's arguments (without the program name).  out(text) receives what the
-        C prints (None: nothing); warn(line) receives one line per warning about odd input
-        (under -strict those are errors: errors.Warner)."""
+    """One nanoBragg run.
+
+    Parameters
+    ----------
+    out : callable, optional
+        Receives what nanoBragg.c prints, text by text; default: collected into Result.stdout.
+    warn : callable, optional
+        Receives one "nbnumba: warning: ..." line per odd input; default: NBWarning warnings.
+    write_files : bool, optional
+        Write the images (and the Fdump cache after -hkl) as the C does, in the current folder.
+    read_fdump : bool, optional
+        Without -hkl, read a Fdump.bin found in the current folder, as the C does (default
+        False: only the command line reads it).
+    **params
+        The run's parameters as typed keywords, flag names without the dash (args/keywords.py):
+        ``cell=(100, 100, 100, 90, 90, 90)``, ``lambda_=6.2``, ``nonoise=True``.  An unknown
+        keyword raises TypeError naming it.
+
+    Raises
+    ------
+    TypeError
+        An unknown keyword, or a value of the wrong kind or count.
+    nbnumba.NBError
+        (a ValueError) Input nbnumba refuses, raised by `run` or `setup`.
+    """
+
+    def __init__(self, *, out=None, warn=None, write_files=False, read_fdump=False, **params):
+        self._init(keywords_to_argv(params), out, warn, write_files, read_fdump)
+
+    def _init(self, argv, out, warn, write_files, read_fdump):
         self.argv = [str(a) for a in argv]
-        self.out = out if out is not None else (lambda text: None)
+        self._stdout = None if out is not None else io.StringIO()
+        self.out = out if out is not None else self._stdout.write
         self.warn = Warner(warn)
+        self.write_files = write_files
+        self.read_fdump = read_fdump
         self.clock = PhaseClock()
-        self.settings = None
-        self.image = None
+        self.rng = None
+        self.records = None
+        self.plan = None
+        self.result = None
 
     @classmethod
-    def from_args(cls, argv, verbose=False):
-        return cls(argv, out=sys.stdout.write if verbose else None)
+    def from_args(cls, argv, *, out=None, warn=None, write_files=False, read_fdump=False):
+        """A Simulation of nanoBragg.c's arguments (without the program name).
 
-    @classmethod
-    def from_params(cls, verbose=False, **params):
-        return cls.from_args(_params_to_argv(params), verbose=verbose)
+        Parameters
+        ----------
+        argv : sequence of str, or str
+            The arguments; a string is split as a shell splits words.
+        out, warn, write_files, read_fdump
+            As for Simulation.
+        """
+        if isinstance(argv, str):
+            argv = shlex.split(argv)
+        sim = cls.__new__(cls)
+        sim._init(list(argv), out, warn, write_files, read_fdump)
+        return sim
+
+    @property
+    def settings(self):
+        """The options record (args.options.Options) once set up."""
+        return self.records.options if self.records is not None else None
 
     # ---- set-up, in the C's order ----
     def setup(self):
-        out = self.out
-        s = interpret(self.argv, out, self.warn)
-        s.rng = new_state()
-        self.settings = s
-        detector.fill_in_blanks(s, out, self.warn)
-        detector.beam_centres_and_convention(s, out)
-        frames.fit_mask(s, self.warn)
-        out("nanoBragg nanocrystal diffraction simulator - James Holton and Ken Frankel 5-17-17\n")
-        self._check_usage(s)
-        sampling.auto_select(s, out)
-        self.trace_lines = []
-        detector.orient(s, out, self.warn, self._trace if s.trace_fpixel >= 0 and s.trace_spixel >= 0 else None)
-        if s.interpolate > 1:
-            if s.Na <= 2 or s.Nb <= 2 or s.Nc <= 2:
-                out("auto-selected tricubic interpolation of structure factors\n")
-                s.interpolate = 1
-            else:
-                out("auto-selected no interpolation\n")
-                s.interpolate = 0
-        crystal.setup_cell(s, out, self.warn)
-        crystal.crystal_size(s, out)
-        self._structure_factors(s)
-        if s.hkl.hkls == 0:
-            s.interpolate = 0
-        self._amorphous(s)
-        for thick_tic in range(s.detector_thicksteps):
-            out(c_format("thick%d = %g um\n", (thick_tic, s.detector_thickstep * thick_tic * 1e6)))
-        for phi_tic in range(s.phisteps):
-            out(c_format("phi%d = %g\n", (phi_tic, (s.phi0 + s.phistep * phi_tic) * crystal.RTD)))
-        beam.make_sources(s, out)
-        mosaic.make_domains(s, out)
-        if s.oversample <= 0:
-            s.oversample = 1
-        s.steps = self._steps(s)
-        s.subpixel_size = s.pixel_size / s.oversample
-        report.summary(s, out)
-        s.I_bg = (s.water_F * s.water_F * s.r_e_sqr * s.fluence * s.water_size * s.water_size * s.water_size
-                  * 1e6 * AVOGADRO / s.water_MW)
-        self.plan = build_plan(s)
-        return s
+        """Run the set-up stages in nanoBragg.c's order; returns (and keeps) their records."""
+        out, warn = self.out, self.warn
+        o = interpret(self.argv, out, warn)
+        self.rng = new_state()      # ran1's static state: the misset, the mosaic and the noise draw from it
+        raster = detector.raster(o, warn)
+        exposure = sources.exposure(o, out)
+        frame = detector.frame(o, raster, out)
+        mask = detector.mask(o, raster, frame, warn)
+        out(BANNER)
+        fdump = structure_factors.fdump_to_read(o, frame, out, self.read_fdump)
+        sweep = steps.steps(o, out)
+        trace = self._trace_line if o.trace_fpixel >= 0 and o.trace_spixel >= 0 else None
+        det = detector.orient(o, raster, frame, out, warn, trace)
+        interpolate = structure_factors.interpolation(o, out)
+        cell = crystal.cell(o, self.rng, out, warn)
+        xtal = crystal.size(o, cell, exposure, det, out)
+        sf = structure_factors.structure_factors(o, fdump, interpolate, out, warn, self.write_files)
+        structure_factors.read_stol(o, out)
+        steps.print_sweep(o, sweep, out)
+        beam = sources.sources(o, det, sweep, out)
+        domains = mosaic.domains(o, sweep, self.rng, out)
+        sampling = steps.sampling(det, xtal, sweep, beam, warn)
+        self.records = Setup(o, det, mask, exposure, sweep, xtal, sf, beam, domains, sampling)
+        report.summary(self.records, out)
+        self.plan = build_plan(self.records)
+        return self.records
 
-    def _steps(self, s):
-        """The C's int steps = sources*mosaic_domains*phisteps*oversample*oversample, refused
-        where it overflows (the C's result is then undefined) and warned about when it is 0 or
-        below (nothing is rendered, and the C divides by it); a numpy integer, so that dividing
-        by 0 gives inf or NaN as the C's doubles do instead of raising ZeroDivisionError."""
-        steps = len(s.sources) * s.mosaic_domains * s.phisteps * s.oversample * s.oversample
-        what = "%d sources x %d mosaic domains x %d phi steps x %dx%d oversampling is %d steps per pixel" % (
-            len(s.sources), s.mosaic_domains, s.phisteps, s.oversample, s.oversample, steps)
-        if steps != c_int(steps):
-            raise NBError("ERROR: %s, more than nanoBragg.c counts in an int (check -oversample/-mosaic_domains/"
-                          "-phisteps/-divsteps/-dispsteps)" % what)
-        if steps <= 0:
-            self.warn("%s (check -osc/-phistep/-phisteps and the divergence): nanoBragg.c renders no step and "
-                      "divides by %d" % (what, steps))
-        return np.int64(steps)
-
-    def _trace(self, line):
+    def _trace_line(self, line):
         self.out(line + "\n")
 
-    def _check_usage(self, s):
-        """No structure factors at all, or no cell: the C prints its usage and exits 9."""
-        s.fdump_readable = False
-        if s.hklfilename is None:
-            s.fdump_readable = os.path.isfile(s.dumpfilename) and os.access(s.dumpfilename, os.R_OK)
-            if not s.fdump_readable and s.default_F == 0.0:
-                self.out("ERROR: no hkl file and no dump file to read.")
-        if (s.hklfilename is None and not s.fdump_readable and s.default_F == 0.0) or \
-                (s.matfilename is None and s.a[0] == 0.0):
-            report.usage(s, self.out)
-            raise NBError("ERROR: nothing to render: give -hkl (or a readable %s, or -default_F) and -cell or -mat"
-                          % s.dumpfilename, 9)
-
-    def _structure_factors(self, s):
-        if s.hklfilename is None:
-            s.hkl = read_fdump(s.dumpfilename, self.out, self.warn) if s.fdump_readable else _empty_grid()
-        else:
-            s.hkl = read_hkl(s.hklfilename, s.default_F, self.out, self.warn)
-            write_fdump(s.dumpfilename, s.hkl, self.out)
-
-    def _amorphous(self, s):
-        """-stol/-4stol/-Q: read and padded as the C does (it never uses them in the render)."""
-        if s.stolfilename is None:
-            return
-        self.out("reading %s\n" % s.stolfilename)
-        stol_of, F_of = read_text_file(s.stolfilename, 2)
-        if len(stol_of) == 0:
-            raise NBError("ERROR: -stol %s: no data in input file" % s.stolfilename)
-
     # ---- render and outputs ----
-    def run(self, write_files=False):
-        """Set up, render and finish; returns the float image as (spixels, fpixels) float32.
-        self.clock holds how long each phase took (-timings)."""
+    def run(self):
+        """Set up (unless done), render and finish.
+
+        Returns
+        -------
+        Result
+            The images, statistics and printed text; self.clock holds how long each phase
+            took (-timings).
+        """
         clock = self.clock
         with clock.phase("set-up"):
-            s = self.setup() if self.settings is None else self.settings
-        target, device, precision = dispatch.select_target(s.device, s.precision, self.warn)
-        self.warn.sink("nbnumba: rendering on %s in %s precision" % (device, precision))
+            su = self.setup() if self.records is None else self.records
+        o, d = su.options, su.detector
+        target, device, precision = serial_replay.select_target(o.device, o.precision, self.warn)
+        self.warn.note("nbnumba: rendering on %s in %s precision" % (device, precision))
         with clock.phase("kernel load"):
-            run = dispatch.prepare(self.plan, target)
-        self.rendered = self._rendered_mask(s)
+            run = serial_replay.prepare(self.plan, target)
+        rendered = self._rendered_mask(su)
         trace_idx = None
-        if s.trace_fpixel >= 0 and s.trace_spixel >= 0:
-            self.out(config_line(s.trace_spixel, s.trace_fpixel) + "\n")
-            idx = s.trace_spixel * s.fpixels + s.trace_fpixel
-            if s.trace_fpixel < s.fpixels and s.trace_spixel < s.spixels and self.rendered[idx]:
+        if o.trace_fpixel >= 0 and o.trace_spixel >= 0:
+            self.out(config_line(o.trace_spixel, o.trace_fpixel) + "\n")
+            idx = o.trace_spixel * d.fpixels + o.trace_fpixel
+            if o.trace_fpixel < d.fpixels and o.trace_spixel < d.spixels and rendered[idx]:
                 trace_idx = idx
         with clock.phase("render"):
-            result = dispatch.render(run, report.LiveReport(s, self.plan, run.box, self.out, trace_idx))
-        self.result = result
+            rendering = serial_replay.render(run, report.LiveReport(su, run, self.out, trace_idx))
         with clock.phase("outputs"):
-            self.out("\n")
-            self.out("solid angle subtended by detector = %g steradian ( %g%% sphere)\n"
-                     % (result.omega_sum / s.steps, 100 * result.omega_sum / s.steps / 4 / math.pi))
-            statistics(s, result.image, self.rendered)
-            write_outputs(s, result.image, self.out, write_files)
+            report.solid_angle(rendering.omega_sum, su.sampling.steps, self.out)
+            stats = statistics(su, rendering.image, rendered)
+            images = write_outputs(su, stats, rendering.image, self.rng, self.out, self.write_files)
         interrupt.checkpoint()
-        # a detector of -10 x -10 pixels (pixels = 100) has no 2-D shape: the flat image
-        self.image = result.image.reshape(s.spixels, s.fpixels) if s.fpixels >= 0 and s.spixels >= 0 else result.image
-        return self.image
+        self.rendering = rendering
+        shape = (d.spixels, d.fpixels) if d.fpixels >= 0 and d.spixels >= 0 else (-1,)   # -detpixels -10: flat
+        self.result = Result(
+            rendering.image.reshape(shape), images.intimage.reshape(shape),
+            images.noiseimage.reshape(shape) if images.noiseimage is not None else None,
+            images.pgm.reshape(shape) if images.pgm is not None else None,
+            stats, self._stdout.getvalue() if self._stdout is not None else "", su)
+        return self.result
 
     @staticmethod
-    def _rendered_mask(s):
+    def _rendered_mask(su):
         """The pixels the C renders: inside the ROI (inclusive) and not masked off; none when
         a side of the detector is 0 or below (its loops do not run)."""
-        if s.fpixels <= 0 or s.spixels <= 0:
-            return np.zeros(s.pixels, dtype=bool)
-        f = np.arange(s.fpixels)
-        sl = np.arange(s.spixels)
-        ok = ((f[None, :] >= s.roi_xmin) & (f[None, :] <= s.roi_xmax)
-              & (sl[:, None] >= s.roi_ymin) & (sl[:, None] <= s.roi_ymax)).ravel()
-        if s.maskimage is not None:
-            ok &= s.maskimage != 0
+        d = su.detector
+        if d.fpixels <= 0 or d.spixels <= 0:
+            return np.zeros(max(d.pixels, 0), dtype=bool)
+        f = np.arange(d.fpixels)
+        sl = np.arange(d.spixels)
+        ok = ((f[None, :] >= d.roi_xmin) & (f[None, :] <= d.roi_xmax)
+              & (sl[:, None] >= d.roi_ymin) & (sl[:, None] <= d.roi_ymax)).ravel()
+        if su.mask is not None:
+            ok &= su.mask != 0
         return ok

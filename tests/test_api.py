@@ -35,15 +35,15 @@ def cpu_kernel(monkeypatch):
 
 def test_from_args_returns_the_golden_image_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    image = Simulation.from_args(case_args()).run()
+    image = Simulation.from_args(case_args()).run().image
     assert_bit_identical(image, reference_image())
     assert list(tmp_path.iterdir()) == []
 
 
 def test_from_params_gives_the_same_image(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    sim = Simulation.from_params(default_F=100, cell=(100, 100, 100, 90, 90, 90), lambda_=6.2, N=5,
-                                 distance=100, detpixels=128, pixel=0.1, seed=11)
-    image = sim.run()
+    sim = Simulation(default_F=100, cell=(100, 100, 100, 90, 90, 90), lambda_=6.2, N=5,
+                     distance=100, detpixels=128, pixel=0.1, seed=11)
+    image = sim.run().image
     assert_bit_identical(image, reference_image())
     assert list(tmp_path.iterdir()) == []

@@ -76,8 +76,9 @@ def render_cpu(tmp_path, name, roi, monkeypatch):
     d = workdir(tmp_path, name, "cpu")
     monkeypatch.chdir(d)
     out = []
-    sim = Simulation(shlex.split(CASES[name]["args"]) + ["-roi", *map(str, roi), "-device", "cpu"], out=out.append)
-    image = sim.run()
+    sim = Simulation.from_args(shlex.split(CASES[name]["args"]) + ["-roi", *map(str, roi), "-device", "cpu"],
+                               out=out.append)
+    image = sim.run().image
     return image, "".join(out), sim
 
 
@@ -138,9 +139,9 @@ def test_interpolation_switch_off(tmp_path, monkeypatch):
     of the pixels after it must give both targets the golden values."""
     name = "interpolate_switch_off_midway"
     monkeypatch.chdir(workdir(tmp_path, name, "full"))
-    sim = Simulation(shlex.split(CASES[name]["args"]) + ["-device", "cpu"])
+    sim = Simulation.from_args(shlex.split(CASES[name]["args"]) + ["-device", "cpu"])
     sim.run()
-    cut = sim.result.interp_cut
+    cut = sim.rendering.interp_cut
     fpixels = sim.plan.fpixels
     assert cut < fpixels * sim.plan.spixels     # the case does switch interpolation off
     s, f = divmod(cut, fpixels)

@@ -17,7 +17,7 @@ import shutil
 import pytest
 
 from nbnumba.args.interpret import interpret
-from nbnumba.args.options import BEAM, CUSTOM, RTD, SAMPLE
+from nbnumba.constants import BEAM, CUSTOM, RTD, SAMPLE
 from nbnumba.simulation import Simulation
 
 from golden import INPUTS
@@ -41,7 +41,7 @@ def workdir(tmp_path, monkeypatch):
 
 
 def interp(*argv):
-    """(Settings, warnings, printed text) of interpret(argv)."""
+    """(Options, warnings, printed text) of interpret(argv)."""
     if len(argv) == 1 and isinstance(argv[0], (list, tuple)):
         argv = argv[0]
     warnings, printed = [], []
@@ -52,7 +52,7 @@ def interp(*argv):
 def setup_stdout(argv):
     """What the port prints up to the render (Simulation.setup), whitespace-normalised lines."""
     printed = []
-    Simulation([str(a) for a in argv], out=printed.append).setup()
+    Simulation.from_args([str(a) for a in argv], out=printed.append).setup()
     return [" ".join(line.split()) for line in "".join(printed).splitlines()]
 
 
@@ -160,7 +160,7 @@ def test_printout_pixel_also_fires_printout():
 def test_printout_pixel_prints_only_that_pixel():
     # C stdout: the per-pixel block for fast 3, slow 4 and no other
     printed = []
-    Simulation(BASE + "-printout_pixel 3 4".split(), out=printed.append).run()
+    Simulation.from_args(BASE + "-printout_pixel 3 4".split(), out=printed.append).run()
     blocks = [" ".join(l.split()) for l in "".join(printed).splitlines() if ": stol =" in l]
     assert blocks == ["3 4 : stol = 5.73081e+06 or 0.000573081"]
 

@@ -43,7 +43,7 @@ def entries(folder):
 
 def test_numba_internals_still_there():
     """What cache.py reaches into, in the Numba installed (see its docstring)."""
-    from nbnumba.output.images import _rmsd
+    from nbnumba.output.statistics import _rmsd
     assert numba.core.caching.CacheImpl._locator_classes[-1] is cache._FallbackLocator
     assert numba.core.caching.Cache.load_overload.__wrapped__
     assert numba.core.caching.Cache.save_overload.__wrapped__
@@ -151,7 +151,7 @@ def test_corrupt_entry_is_dropped_and_compiled_again(seeded_cache, tmp_path, dam
     cache_dir, out = tmp_path / "cache", tmp_path / "out"
     shutil.copytree(seeded_cache, cache_dir)
     out.mkdir()
-    index, data = one_entry(cache_dir, "images._rmsd-")
+    index, data = one_entry(cache_dir, "statistics._rmsd-")
     if damage == "truncated data":
         with open(data, "r+b") as f:
             f.truncate(os.path.getsize(data) // 2)
@@ -178,7 +178,7 @@ def test_full_disk_under_the_cache(seeded_cache, tmp_path):
     disk, seen = tmp_path / "disk", tmp_path / "seen"
     disk.mkdir()
     seen.mkdir()
-    script = ('cp -a "$SEED/." "$DISK/" && rm "$DISK"/*/images._rmsd-* && '
+    script = ('cp -a "$SEED/." "$DISK/" && rm "$DISK"/*/statistics._rmsd-* && '
               '{ dd if=/dev/zero of="$DISK/filler" bs=4096 2>/dev/null || true; } && '
               '"$@" 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; find "$DISK" > "$SEEN/files"')
     p = run(SMALL, tmp_path, (*small_fs(disk, 4 << 20), "sh", "-c", script, "sh"),
@@ -191,4 +191,4 @@ def test_full_disk_under_the_cache(seeded_cache, tmp_path):
     assert lines[0].endswith(" (No space left on device): the run goes on, the next one compiles again")
     assert_images(tmp_path)
     cache_files = (seen / "files").read_text().splitlines()
-    assert not [f for f in cache_files if ".tmp" in os.path.basename(f) or "images._rmsd" in f]
+    assert not [f for f in cache_files if ".tmp" in os.path.basename(f) or "statistics._rmsd" in f]

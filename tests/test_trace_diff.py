@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from golden import run_case
 from nbnumba.tools.trace_diff import diff_traces, trace_diff_cmd
-from nbnumba.output.tracefmt import c_d
+from nbnumba.tracefmt import c_d
 from nbnumba.tools.tracelog import detect_prefix, first_values, parse_trace, read_trace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from nbnumba.cfuncs.stdio import atof, atoi
-from nbnumba.args.options import ADXV, BEAM, CUSTOM, DENZO, DIALS, GAUSS, MOSFLM, ROUND, RTD, SAMPLE, SQUARE, TOPHAT, XDS
+from nbnumba.constants import ADXV, BEAM, CUSTOM, DENZO, DIALS, GAUSS, MOSFLM, ROUND, RTD, SAMPLE, SQUARE, TOPHAT, XDS
 
 SUB, EXACT = "sub", "exact"
 

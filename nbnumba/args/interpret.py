@@ -1,4 +1,4 @@
-"""argv -> Settings, with nanoBragg.c's argument semantics (main(), lines ~400-1120).
+"""argv -> Options, with nanoBragg.c's argument semantics (main(), lines ~400-1120).
 
 Two passes, as the C makes them: first `-img` and `-mask` (their SMV headers set the
 detector geometry), then every option in argv order through the rows of flags.FLAGS.
@@ -10,8 +10,8 @@ import sys
 from nbnumba.cfuncs.stdio import atoi, c_format, whole_number
 from nbnumba.errors import NBError, Warner
 from nbnumba.args.flags import FLAGS, PREPASS
-from nbnumba.setup.headers import apply_frame_headers
-from nbnumba.args.options import Settings
+from nbnumba.args.headers import apply_frame_headers
+from nbnumba.args.options import Options
 
 
 def _warn_odd_numbers(arg, flag, values, warn):
@@ -39,7 +39,7 @@ def _warn_ignored(argv, used, warn):
 
 
 def interpret(argv, out, warn=None):
-    """Return the Settings the C would hold after its option loop for this argv.
+    """Return the Options the C would hold after its option loop for this argv.
 
     out(text) receives what the C prints on the way (the -img/-mask file reads);
     warn (an errors.Warner, or a callable taking one line; default: stderr) receives one
@@ -47,7 +47,7 @@ def interpret(argv, out, warn=None):
     makes the Warner refuse instead of warning."""
     if not isinstance(warn, Warner):
         warn = Warner(warn if warn is not None else (lambda line: print(line, file=sys.stderr)))
-    s = Settings()
+    s = Options.draft()
     # -strict applies from the start (the -img/-mask reads warn before the option loop); the
     # loop visits every argument starting with "-", values included, so this is where it fires
     warn.strict = warn.strict or "-strict" in argv or os.environ.get("NBNUMBA_STRICT", "") not in ("", "0")
@@ -85,4 +85,4 @@ def interpret(argv, out, warn=None):
         s.device = os.environ.get("NBNUMBA_DEVICE", "auto")
         if s.device not in ("auto", "cpu", "cuda"):
             raise NBError(f"ERROR: NBNUMBA_DEVICE must be auto, cpu or cuda, not '{s.device}'", 2)
-    return s
+    return Options.freeze(s)

@@ -1,165 +1,201 @@
-"""Settings: the variables of nanoBragg.c's main() that the command line can reach.
+"""The command line as nanoBragg.c holds it after its option loop: the `Options` record.
 
-Names and units are the C's (metres, radians, SI); defaults are the C's initialisers
-(nanoBragg.c lines ~183-400).  Vectors are 4-element float64 arrays [magnitude, x, y, z].
+Every variable of the C's main() that the command line can reach (and the -img/-mask headers
+read before it), with the C's names, units (metres, radians, SI) and initialisers (nanoBragg.c
+lines ~183-400).  Vectors are 4-element float64 arrays [magnitude, x, y, z].  `interpret`
+(args/interpret.py) fills a draft, `Options.draft()`, row by row of the flags table, then
+freezes it with `Options.freeze(draft)`: the set-up stages only read it.
 """
 import math
 import time
+import types
+from dataclasses import dataclass, field, fields
+from typing import Optional
 
 import numpy as np
 
-RTD = 180.0 * 0.31830988618379067154   # the C's 180.0*M_1_PI
-
-SAMPLE, BEAM = "SAMPLE", "BEAM"
-CUSTOM, ADXV, MOSFLM, XDS, DIALS, DENZO = "CUSTOM", "ADXV", "MOSFLM", "XDS", "DIALS", "DENZO"
-SQUARE, ROUND, GAUSS, TOPHAT = 0, 1, 2, 3   # shapetype, same numbers as kernels.params
+from nbnumba.constants import BEAM, MOSFLM, SQUARE
 
 
-def vec4(x=0.0, y=0.0, z=0.0, mag=0.0):
+def _vector(x=0.0, y=0.0, z=0.0, mag=0.0):
     return np.array([mag, x, y, z], dtype=np.float64)
 
 
-class Settings:
-    """The C's state, filled by interpret.interpret() and completed by the set-up stages."""
+def frozen(array):
+    """A read-only copy of an array (what a record keeps)."""
+    copy = np.array(array)
+    copy.setflags(write=False)
+    return copy
 
-    def __init__(self):
-        # output control
-        self.progress_meter = 1
-        self.printout = 0
-        self.printout_spixel = -1
-        self.printout_fpixel = -1
-        self.trace_spixel = -1
-        self.trace_fpixel = -1
-        self.calculate_noise = 1
-        self.write_pgm = 1
-        # beam
-        self.beam_vector = vec4(1, 0, 0)
-        self.coherent = 0
-        self.round_div = 1
-        self.mosaic_spread = -1.0
-        self.dispersion = 0.0
-        self.dispstep = -1.0
-        self.lambda0 = 1.0e-10
-        self.hdivstep = -1.0
-        self.hdivrange = -1.0
-        self.vdivstep = -1.0
-        self.vdivrange = -1.0
-        self.source_distance = 10.0
-        self.hdivsteps = -1
-        self.vdivsteps = -1
-        self.dispsteps = -1
-        self.mosaic_domains = -1
-        self.r_e_sqr = 7.94079248018965e-30
-        self.fluence = 125932015286227086360700780544.0
-        self.flux = 0.0
-        self.exposure = 1.0
-        self.beamsize = 1e-4
-        # crystal
-        self.Na = 1.0
-        self.Nb = 1.0
-        self.Nc = 1.0
-        self.xtal_shape = SQUARE
-        self.fudge = 1.0
-        self.sample_x = 0.0
-        self.sample_y = 0.0
-        self.sample_z = 0.0
-        self.density = 1.0e6
-        self.molecular_weight = 18.0
-        self.water_size = 0.0
-        self.water_F = 2.57
-        self.water_MW = 18.0
-        self.user_cell = 0
-        self.a = vec4()
-        self.b = vec4()
-        self.c = vec4()
-        self.alpha = 0.0
-        self.beta = 0.0
-        self.gamma = 0.0
-        self.misset = np.zeros(4)
-        # detector
-        self.pixel_size = 0.1e-3
-        self.fpixels = 0
-        self.spixels = 0
-        self.distance = 100.0e-3
-        self.detsize_f = 102.4e-3
-        self.detsize_s = 102.4e-3
-        self.detector_mu = -1.0
-        self.detector_thick = 0.0
-        self.detector_thickstep = -1.0
-        self.detector_thicksteps = -1
-        self.fdet_vector = vec4(0, 0, 1)
-        self.sdet_vector = vec4(0, -1, 0)
-        self.odet_vector = vec4(1, 0, 0)
-        self.pix0_vector = vec4()
-        self.detector_rotx = 0.0
-        self.detector_roty = 0.0
-        self.detector_rotz = 0.0
-        self.twotheta_axis = vec4(0, 1, 0)
-        self.detector_pivot = BEAM
-        self.beam_convention = MOSFLM
-        self.detector_twotheta = 0.0
-        self.twotheta = 0.0            # set only by an -img/-mask header, never used (as in the C)
-        self.curved_detector = 0
-        self.point_pixel = 0
-        self.Xbeam = math.nan
-        self.Ybeam = math.nan
-        self.Fbeam = math.nan
-        self.Sbeam = math.nan
-        self.Xclose = math.nan
-        self.Yclose = math.nan
-        self.close_distance = math.nan
-        self.Fclose = math.nan
-        self.Sclose = math.nan
-        self.ORGX = math.nan
-        self.ORGY = math.nan
-        self.dials_origin = np.zeros(4)
-        self.adc_offset = 40.0
-        self.dmin = 0.0
-        # polarization
-        self.polar_vector = vec4(0, 0, 1)
-        self.polarization = 0.0
-        self.nopolar = 0
-        # sampling
-        self.roi_xmin = -1
-        self.roi_xmax = -1
-        self.roi_ymin = -1
-        self.roi_ymax = -1
-        self.oversample = -1
-        self.oversample_thick = 0
-        self.oversample_polar = 0
-        self.oversample_omega = 0
-        # spindle
-        self.phi0 = 0.0
-        self.phistep = -1.0
-        self.osc = -1.0
-        self.phisteps = -1
-        self.spindle_vector = vec4(0, 0, 1)
-        # structure factors
-        self.default_F = 0.0
-        self.stol_file_mult = 1.0e10
-        self.interpolate = 2
-        # scales
-        self.intfile_scale = 0.0
-        self.pgm_scale = 0.0
-        # random seeds (the C: seed = -time(0); misset_seed = seed)
-        self.seed = -int(time.time())
-        self.mosaic_seed = -12345678
-        self.misset_seed = self.seed
-        # file names (the C's globals)
-        self.matfilename = None
-        self.hklfilename = None
-        self.dumpfilename = "Fdump.bin"
-        self.stolfilename = None
-        self.imginfilename = None
-        self.maskfilename = None
-        self.stoloutfilename = "output.stol"
-        self.sourcefilename = None
-        self.floatfilename = "floatimage.bin"
-        self.intfilename = "intimage.img"
-        self.pgmfilename = "image.pgm"
-        self.noisefilename = "noiseimage.img"
-        # nbnumba's own options
-        self.device = None
-        self.precision = "double"
-        self.strict = False
-        self.timings = False
+
+@dataclass(frozen=True, eq=False)
+class Options:
+    """nanoBragg.c's command-line variables after its option loop (see the module docstring)."""
+
+    # output control
+    progress_meter: int = 1
+    printout: int = 0
+    printout_spixel: int = -1
+    printout_fpixel: int = -1
+    trace_spixel: int = -1
+    trace_fpixel: int = -1
+    calculate_noise: int = 1
+    write_pgm: int = 1
+    # beam
+    beam_vector: np.ndarray = field(default_factory=lambda: _vector(1, 0, 0))
+    coherent: int = 0
+    round_div: int = 1
+    mosaic_spread: float = -1.0
+    dispersion: float = 0.0
+    dispstep: float = -1.0
+    lambda0: float = 1.0e-10
+    hdivstep: float = -1.0
+    hdivrange: float = -1.0
+    vdivstep: float = -1.0
+    vdivrange: float = -1.0
+    source_distance: float = 10.0
+    hdivsteps: int = -1
+    vdivsteps: int = -1
+    dispsteps: int = -1
+    mosaic_domains: int = -1
+    r_e_sqr: float = 7.94079248018965e-30
+    fluence: float = 125932015286227086360700780544.0
+    flux: float = 0.0
+    exposure: float = 1.0
+    beamsize: float = 1e-4
+    # crystal
+    Na: float = 1.0
+    Nb: float = 1.0
+    Nc: float = 1.0
+    xtal_shape: int = SQUARE
+    fudge: float = 1.0
+    sample_x: float = 0.0
+    sample_y: float = 0.0
+    sample_z: float = 0.0
+    density: float = 1.0e6
+    molecular_weight: float = 18.0
+    water_size: float = 0.0
+    water_F: float = 2.57
+    water_MW: float = 18.0
+    user_cell: int = 0
+    a: np.ndarray = field(default_factory=lambda: _vector())
+    b: np.ndarray = field(default_factory=lambda: _vector())
+    c: np.ndarray = field(default_factory=lambda: _vector())
+    alpha: float = 0.0
+    beta: float = 0.0
+    gamma: float = 0.0
+    misset: np.ndarray = field(default_factory=lambda: _vector())
+    # detector
+    pixel_size: float = 0.1e-3
+    fpixels: int = 0
+    spixels: int = 0
+    distance: float = 100.0e-3
+    detsize_f: float = 102.4e-3
+    detsize_s: float = 102.4e-3
+    detector_mu: float = -1.0
+    detector_thick: float = 0.0
+    detector_thickstep: float = -1.0
+    detector_thicksteps: int = -1
+    fdet_vector: np.ndarray = field(default_factory=lambda: _vector(0, 0, 1))
+    sdet_vector: np.ndarray = field(default_factory=lambda: _vector(0, -1, 0))
+    odet_vector: np.ndarray = field(default_factory=lambda: _vector(1, 0, 0))
+    pix0_vector: np.ndarray = field(default_factory=lambda: _vector())
+    detector_rotx: float = 0.0
+    detector_roty: float = 0.0
+    detector_rotz: float = 0.0
+    twotheta_axis: np.ndarray = field(default_factory=lambda: _vector(0, 1, 0))
+    detector_pivot: str = BEAM
+    beam_convention: str = MOSFLM
+    detector_twotheta: float = 0.0
+    twotheta: float = 0.0  # set only by an -img/-mask header, never used (as in the C)
+    curved_detector: int = 0
+    point_pixel: int = 0
+    Xbeam: float = math.nan
+    Ybeam: float = math.nan
+    Fbeam: float = math.nan
+    Sbeam: float = math.nan
+    Xclose: float = math.nan
+    Yclose: float = math.nan
+    close_distance: float = math.nan
+    Fclose: float = math.nan
+    Sclose: float = math.nan
+    ORGX: float = math.nan
+    ORGY: float = math.nan
+    dials_origin: np.ndarray = field(default_factory=lambda: _vector())
+    adc_offset: float = 40.0
+    dmin: float = 0.0
+    # polarization
+    polar_vector: np.ndarray = field(default_factory=lambda: _vector(0, 0, 1))
+    polarization: float = 0.0
+    nopolar: int = 0
+    # sampling
+    roi_xmin: int = -1
+    roi_xmax: int = -1
+    roi_ymin: int = -1
+    roi_ymax: int = -1
+    oversample: int = -1
+    oversample_thick: int = 0
+    oversample_polar: int = 0
+    oversample_omega: int = 0
+    # spindle
+    phi0: float = 0.0
+    phistep: float = -1.0
+    osc: float = -1.0
+    phisteps: int = -1
+    spindle_vector: np.ndarray = field(default_factory=lambda: _vector(0, 0, 1))
+    # structure factors
+    default_F: float = 0.0
+    stol_file_mult: float = 1.0e10
+    interpolate: int = 2
+    # scales
+    intfile_scale: float = 0.0
+    pgm_scale: float = 0.0
+    # random seeds (the C: seed = -time(0); misset_seed = seed)
+    seed: int = field(default_factory=lambda: -int(time.time()))
+    mosaic_seed: int = -12345678
+    misset_seed: Optional[int] = None     # the initial noise seed unless -misset_seed (Options.freeze)
+    # file names (the C's globals)
+    matfilename: Optional[str] = None
+    hklfilename: Optional[str] = None
+    dumpfilename: str = "Fdump.bin"
+    stolfilename: Optional[str] = None
+    imginfilename: Optional[str] = None
+    maskfilename: Optional[str] = None
+    stoloutfilename: str = "output.stol"
+    sourcefilename: Optional[str] = None
+    floatfilename: str = "floatimage.bin"
+    intfilename: str = "intimage.img"
+    pgmfilename: str = "image.pgm"
+    noisefilename: str = "noiseimage.img"
+    # nbnumba's own options
+    device: Optional[str] = None
+    precision: str = "double"
+    strict: None = False
+    timings: None = False
+    # the -mask pixels (a read-only uint16 array, the file's raster) and the file's size
+    maskimage: np.ndarray = None
+    mask_width: int = 0
+    mask_height: int = 0
+
+    @classmethod
+    def draft(cls):
+        """A mutable namespace holding the C's initialisers, for the flag actions to set."""
+        defaults = cls()
+        draft = types.SimpleNamespace(**{f.name: getattr(defaults, f.name) for f in fields(cls)})
+        draft.initial_seed = defaults.seed      # the C: seed = -time(0); misset_seed = seed
+        return draft
+
+    @classmethod
+    def freeze(cls, draft):
+        """The record of a finished draft: arrays copied read-only; misset_seed defaults to the
+        initial seed, as the C's `misset_seed = seed` before its option loop."""
+        values = {f.name: getattr(draft, f.name) for f in fields(cls)}
+        if values["misset_seed"] is None:
+            values["misset_seed"] = draft.initial_seed
+        extra = set(vars(draft)) - set(values) - {"initial_seed"}
+        if extra:
+            raise AttributeError("options not in the record: %s" % ", ".join(sorted(extra)))
+        for name, value in values.items():
+            if isinstance(value, np.ndarray):
+                values[name] = frozen(value)
+        return cls(**values)

@@ -128,11 +128,12 @@ def _simulate(args, out):
         from nbnumba.simulation import Simulation
         imported = time.perf_counter()
         start_cpu_target()
-        sim = Simulation(list(args), out=out.write, warn=streams.err_line)
+        sim = Simulation.from_args(list(args), out=out.write, warn=streams.err_line, write_files=True,
+                                   read_fdump=True)
         out.on_error = sim.warn
         sim.clock.add("imports", (age if age is not None else 0.0) + imported - started)
         sim.clock.add("numba start-up", time.perf_counter() - imported)
-        sim.run(write_files=True)
+        sim.run()
         out.flush()
         if sim.settings.timings:
             streams.err_line(sim.clock.line())

@@ -18,7 +18,7 @@ import numpy as np
 from nbnumba.cfuncs.stdio import Scanner, c_ceil, c_dtoi, c_int, printf_g
 from nbnumba.errors import NBError
 from nbnumba.memory import require
-from nbnumba.io.outfile import write_output
+from nbnumba.io.outfile import bytes_of, write_output
 
 # the only bytes a file of plain decimal numbers separated by whitespace can contain
 _PLAIN_CHARS = b"0123456789+-.eE \t\n\v\f\r"
@@ -274,14 +274,16 @@ def _grid(h_range, k_range, l_range, what, check):
     return np.zeros(shape, dtype=np.float64)
 
 
-def write_fdump(path, grid, out):
+def write_fdump(path, grid, out, write_files=True):
     """Write the Fdump cache (lines 2226-2241): "%d %d %d %d %d %d\\n\\f" with the six bounds,
     then all (h_range+1)*(k_range+1)*(l_range+1) doubles, little-endian, h-major.  Like the C,
-    a file that cannot be written only prints a WARNING."""
+    a file that cannot be written only prints a WARNING.  write_files False prints what the
+    C prints and writes nothing (the Python API)."""
     header = (f"{grid.h_min} {grid.h_max} {grid.k_min} {grid.k_max} "
               f"{grid.l_min} {grid.l_max}\n\f").encode("ascii")
     try:
-        write_output(path, [header, np.ascontiguousarray(grid.F, dtype="<f8").tobytes()])
+        if write_files:
+            write_output(path, [header, bytes_of(np.ascontiguousarray(grid.F, dtype="<f8"))])
     except NBError:
         out(f"WARNING: unable to open dump file: {path}\n")
         return

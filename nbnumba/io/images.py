@@ -18,7 +18,7 @@ import numpy as np
 from nbnumba.cfuncs.stdio import atof, c_dtoi, c_int, printf_g
 from nbnumba.errors import NBError
 from nbnumba.memory import require
-from nbnumba.io.outfile import write_output
+from nbnumba.io.outfile import bytes_of, write_output
 
 # nanoBragg.c line 349: double RTD=180.0*M_1_PI, with M_1_PI the double nearest 1/pi
 M_1_PI = 0.31830988618379067154
@@ -187,23 +187,18 @@ def smv_header_bytes(h, noise):
     return header + b" " * (SMV_HEADER_BYTES - len(header))
 
 
-def _bytes_of(array):
-    """The array's bytes in memory order, without a copy (a byte view of a C-contiguous array)."""
-    return memoryview(np.ascontiguousarray(array)).cast("B")
-
-
 def write_smv(path, header_bytes, image):
     """An SMV file: `header_bytes` (from `smv_header_bytes`) then the uint16 pixels in native order."""
     if image.dtype != np.uint16:
         raise TypeError(f"SMV pixels must be uint16, not {image.dtype}")
-    write_output(path, [header_bytes, _bytes_of(image)])
+    write_output(path, [header_bytes, bytes_of(image)])
 
 
 def write_float(path, image):
     """The raw float image: float32 pixels in native order, no header."""
     if image.dtype != np.float32:
         raise TypeError(f"float image must be float32, not {image.dtype}")
-    write_output(path, [_bytes_of(image)])
+    write_output(path, [bytes_of(image)])
 
 
 def write_pgm(path, fpixels, spixels, pgm_scale, pixels):
@@ -212,4 +207,4 @@ def write_pgm(path, fpixels, spixels, pgm_scale, pixels):
     if pixels.dtype != np.uint8:
         raise TypeError(f"PGM pixels must be uint8, not {pixels.dtype}")
     header = f"P5\n{int(fpixels)} {int(spixels)}\n# pixels scaled by {printf_g(pgm_scale)}\n255\n"
-    write_output(path, [header.encode("ascii"), _bytes_of(pixels)])
+    write_output(path, [header.encode("ascii"), bytes_of(pixels)])

@@ -33,6 +33,8 @@ import signal
 import stat
 import tempfile
 
+import numpy as np
+
 from nbnumba import interrupt
 from nbnumba.errors import NBError
 
@@ -43,6 +45,11 @@ NO_RESERVATION = {errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, errno.EBADF,
                    getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
 # errors of the rename way after which an existing file is overwritten in place instead
 IN_PLACE_INSTEAD = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EBUSY, errno.EXDEV}
+
+
+def bytes_of(array):
+    """The array's bytes in memory order, without a copy (a byte view of a C-contiguous array)."""
+    return memoryview(np.ascontiguousarray(array)).cast("B")
 
 
 def write_output(path, chunks):

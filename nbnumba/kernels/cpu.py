@@ -117,6 +117,10 @@ class CpuRender:
                           self.omega_rows, count_omega)
         return tuple(int(x) for x in firsts)
 
+    def pixel(self, idx, unrot_idx, interp_cut, tr=None):
+        """Pixel idx alone, from the given entry state: render_pixel's (value, last)."""
+        return render_pixel(self.plan, idx, unrot_idx, interp_cut, tr)
+
     def flags_of(self, t_lo, t_hi):
         """The PIX_* flags of box pixels [t_lo, t_hi) as the last render left them."""
         return self.flags[self.box.raster(np.arange(t_lo, t_hi))]

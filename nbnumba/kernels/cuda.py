@@ -45,7 +45,7 @@ from numba import cuda
 from nbnumba.cfuncs import vectors
 from nbnumba.kernels import physics
 from nbnumba.kernels.numba_internals import guard_loaded, no_fma_contraction, physics_keyed, retype_functions
-from nbnumba.kernels.params import PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
+from nbnumba.kernels.params import LAST, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)
 
@@ -106,6 +106,33 @@ _render_box64 = _pixel_kernel(render_pixels64, "_render_box64")
 _render_box32 = _pixel_kernel(render_pixels32, "_render_box32")
 
 
+def _alone_kernel(physics_module, name):
+    """One thread renders pixel idx alone from the given entry state (as cpu.render_pixel
+    does): the C's last loop values into `last` (a LAST record), the trace into tr (or None),
+    the pixel's value into value[0]."""
+    render_pixels, pixel_value = physics_module.render_pixels, physics_module.pixel_value
+
+    def kernel(params, src, lattice, Fhkl, tricubic, no_mask, idx, unrot_idx, interp_cut, last, tr, value):
+        if cuda.grid(1) != 0:
+            return
+        p = params[0]
+        spixel = idx // p.fpixels
+        fpixel = idx % p.fpixels
+        image = cuda.local.array(1, numba.float32)
+        flags = cuda.local.array(1, numba.uint8)
+        omega = cuda.local.array(1, numba.float64)
+        render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic,
+                      no_mask, image, flags, omega, idx, last, tr)
+        rec = last[0]
+        value[0] = pixel_value(p, rec.I, rec.capture_fraction, rec.polar, rec.omega_pixel)
+    kernel.__name__ = kernel.__qualname__ = name
+    return cuda.jit(cache=True)(physics_keyed(kernel))
+
+
+_render_alone64 = _alone_kernel(physics, "_render_alone64")
+_render_alone32 = _alone_kernel(physics32, "_render_alone32")
+
+
 @cuda.jit(cache=True)
 def _row_sums(omega, width, tile_t0, t_lo, t_hi, row0, rows_acc):
     """rows_acc[row0 + r] += the solid angles of box row r's pixels in [t_lo, t_hi), left to
@@ -156,11 +183,12 @@ def _tile_rows(width, rows):
 
 
 class CudaRender:
-    """One render of a plan on the GPU, in double precision (dispatch.render drives it)."""
+    """One render of a plan on the GPU, in double precision (serial_replay.render drives it)."""
 
     name = "cuda"
     precision = "double"
     kernel = _render_box64
+    alone = _render_alone64
 
     def __init__(self, plan, box):
         self.plan, self.box = plan, box
@@ -222,6 +250,18 @@ class CudaRender:
         """The PIX_* flags of box pixels [t_lo, t_hi) of the current tile."""
         return self.d_flags[t_lo - self.tile_t0:t_hi - self.tile_t0].copy_to_host()
 
+    def pixel(self, idx, unrot_idx, interp_cut, tr=None):
+        """Pixel idx alone on the GPU, from the given entry state: (value, last), last the
+        record of the C's last loop values (params.LAST); a trace buffer tr is filled in place."""
+        last = cuda.to_device(np.zeros(1, dtype=LAST))
+        d_tr = cuda.to_device(tr) if tr is not None else None
+        value = cuda.device_array(1, dtype=np.float64)
+        no_mask = cuda.to_device(np.zeros(0, dtype=np.uint16))
+        self.alone[1, 1](*self.arrays[:5], no_mask, idx, unrot_idx, interp_cut, last, d_tr, value)
+        if tr is not None:
+            tr[...] = d_tr.copy_to_host()
+        return float(value.copy_to_host()[0]), last.copy_to_host().view(np.recarray)[0]
+
     def finish(self):
         """(float32 image (pixels,), per-row solid-angle sums)."""
         self._flush()
@@ -233,3 +273,4 @@ class CudaRender32(CudaRender):
 
     precision = "single"
     kernel = _render_box32
+    alone = _render_alone32

@@ -1,6 +1,6 @@
-"""After the render: statistics, the float / SMV / PGM / noise images and their stdout lines
-(main(), lines ~3060-3290).  Statistics run over ROI pixels in raster order, as the C's do."""
-import math
+"""After the render: the float / SMV / PGM / noise images and their stdout lines (main(),
+lines ~3120-3290)."""
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -9,46 +9,6 @@ import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache befo
 from nbnumba.cfuncs.rng import noise_image
 from nbnumba.cfuncs.stdio import c_format
 from nbnumba.io.images import smv_header_bytes, write_float, write_pgm, write_smv
-
-
-@njit(cache=True, error_model="numpy")
-def _stats(image, fpixels, spixels, xmin, xmax, ymin, ymax, mask, rendered):
-    """sum, sumsqr, sumn, max_I and its index over rendered pixels (the C's render-loop
-    accumulation, in raster order), then rmsd about the mean over all ROI pixels."""
-    total = 0.0
-    sumsqr = 0.0
-    sumn = 0
-    max_I = 0.0
-    max_idx = -1
-    for sp in range(spixels):
-        for fpix in range(fpixels):
-            if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
-                continue
-            idx = sp * fpixels + fpix
-            if not rendered[idx]:
-                continue
-            v = np.float64(image[idx])
-            if v > max_I:
-                max_I = v
-                max_idx = idx
-            total += v
-            sumsqr += np.float64(image[idx] * image[idx])     # a float product in the C
-            sumn += 1
-    return total, sumsqr, sumn, max_I, max_idx
-
-
-@njit(cache=True, error_model="numpy")
-def _rmsd(image, fpixels, spixels, xmin, xmax, ymin, ymax, avg):
-    sumsqr = 0.0
-    sumn = 0
-    for sp in range(spixels):
-        for fpix in range(fpixels):
-            if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
-                continue
-            test = np.float64(image[sp * fpixels + fpix]) - avg
-            sumsqr += test * test
-            sumn += 1
-    return sumsqr, sumn
 
 
 @njit(cache=True, error_model="numpy")
@@ -86,74 +46,73 @@ def _pgm_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale):
     return out
 
 
-def smv_values(s):
-    return dict(fpixels=s.fpixels, spixels=s.spixels, pixel_size=s.pixel_size, distance=s.distance,
-                lambda0=s.lambda0, Xbeam=s.Xbeam, Ybeam=s.Ybeam, Fbeam=s.Fbeam, Sbeam=s.Sbeam,
-                detsize_s=s.detsize_s, dials_origin=tuple(s.dials_origin[1:4]), ORGX=s.ORGX, ORGY=s.ORGY,
-                close_distance=s.close_distance, phi0=s.phi0, osc=s.osc, detector_twotheta=s.detector_twotheta)
+def smv_values(su):
+    """The C variables the SMV header prints (io.images.smv_header_bytes), from the set-up."""
+    d = su.detector
+    return dict(fpixels=d.fpixels, spixels=d.spixels, pixel_size=d.pixel_size, distance=d.distance,
+                lambda0=su.options.lambda0, Xbeam=d.Xbeam, Ybeam=d.Ybeam, Fbeam=d.Fbeam, Sbeam=d.Sbeam,
+                detsize_s=d.detsize_s, dials_origin=tuple(d.dials_origin[1:4]), ORGX=d.ORGX, ORGY=d.ORGY,
+                close_distance=d.close_distance, phi0=su.options.phi0, osc=su.steps.osc,
+                detector_twotheta=d.detector_twotheta)
 
 
-def statistics(s, image, rendered):
-    """The C's max_I (and where), mean, rms and rmsd."""
-    roi = (s.roi_xmin, s.roi_xmax, s.roi_ymin, s.roi_ymax)
-    total, sumsqr, sumn, max_I, max_idx = _stats(image, s.fpixels, s.spixels, *roi, s.maskimage, rendered)
-    if max_idx >= 0:
-        fpixel, spixel = max_idx % s.fpixels, max_idx // s.fpixels
-        # Fdet,Sdet of the pixel's last subpixel, as the C's loop variables hold them
-        s.max_I_x = s.subpixel_size * (fpixel * s.oversample + s.oversample - 1) + s.subpixel_size / 2.0
-        s.max_I_y = s.subpixel_size * (spixel * s.oversample + s.oversample - 1) + s.subpixel_size / 2.0
-    else:
-        s.max_I_x = s.max_I_y = 0.0
-    s.max_I = max_I
-    if sumn <= 0:
-        sumn = 1
-    s.avg = total / sumn
-    if sumn <= 1:
-        sumn = 2
-    s.rms = math.sqrt(sumsqr / (sumn - 1))
-    sumsqr, sumn = _rmsd(image, s.fpixels, s.spixels, *roi, s.avg)
-    if sumn <= 1:
-        sumn = 2
-    s.rmsd = math.sqrt(sumsqr / (sumn - 1))
+@dataclass(frozen=True, eq=False)
+class Images:
+    """What the C writes after the render: the int (SMV) image and its scale, the PGM and its
+    scale (None with -nopgm), the noise image (None with -nonoise), its photon count and
+    overloads, and the noise seed after the draws."""
+    intimage: np.ndarray
+    intfile_scale: float
+    pgm: object
+    pgm_scale: float
+    noiseimage: object
+    photons: float
+    overloads: int
+    seed: int
 
 
-def write_outputs(s, image, out, write_files=True):
-    """Float, int, PGM and noise images with the C's messages and auto-scales."""
-    roi = (s.roi_xmin, s.roi_xmax, s.roi_ymin, s.roi_ymax)
-    out("writing %s as %d %d-byte floats\n" % (s.floatfilename, s.pixels, 4))
+def write_outputs(su, stats, image, rng, out, write_files=True):
+    """Float, int, PGM and noise images with the C's messages and auto-scales (lines
+    ~3120-3290); rng: the shared RNG state (the noise draws from it).  Returns Images."""
+    o, d = su.options, su.detector
+    roi = (d.roi_xmin, d.roi_xmax, d.roi_ymin, d.roi_ymax)
+    out("writing %s as %d %d-byte floats\n" % (o.floatfilename, d.pixels, 4))
     if write_files:
-        write_float(s.floatfilename, image)
-    out(c_format("max_I = %g  at %g %g\n", (s.max_I, s.max_I_x, s.max_I_y)))
-    out(c_format("mean= %g rms= %g rmsd= %g\n", (s.avg, s.rms, s.rmsd)))
-    if s.intfile_scale <= 0.0:
-        s.intfile_scale = 1.0
-        if s.max_I > 0.0:
-            s.intfile_scale = 55000.0 / s.max_I
-    out(c_format("intfile_scale = %g\n", (s.intfile_scale,)))
-    header = smv_values(s)
-    ints = _int_image(image, s.fpixels, s.spixels, *roi, s.intfile_scale, s.adc_offset)
-    out("writing %s as %d-byte integers\n" % (s.intfilename, 2))
+        write_float(o.floatfilename, image)
+    out(c_format("max_I = %g  at %g %g\n", (stats.max_I, stats.max_I_x, stats.max_I_y)))
+    out(c_format("mean= %g rms= %g rmsd= %g\n", (stats.avg, stats.rms, stats.rmsd)))
+    intfile_scale = o.intfile_scale
+    if intfile_scale <= 0.0:
+        intfile_scale = 1.0
+        if stats.max_I > 0.0:
+            intfile_scale = 55000.0 / stats.max_I
+    out(c_format("intfile_scale = %g\n", (intfile_scale,)))
+    header = smv_values(su)
+    ints = _int_image(image, d.fpixels, d.spixels, *roi, intfile_scale, o.adc_offset)
+    out("writing %s as %d-byte integers\n" % (o.intfilename, 2))
     if write_files:
-        write_smv(s.intfilename, smv_header_bytes(header, noise=False), ints)
+        write_smv(o.intfilename, smv_header_bytes(header, noise=False), ints)
 
-    if s.write_pgm:
-        if s.pgm_scale <= 0.0:
-            s.pgm_scale = s.intfile_scale
-            if s.rmsd > 0.0:
-                s.pgm_scale = 250.0 / (5.0 * s.rmsd)
-        out(c_format("pgm_scale = %g\n", (s.pgm_scale,)))
-        pgm = _pgm_image(image, s.fpixels, s.spixels, *roi, s.pgm_scale)
-        out("writing %s as %d-byte integers\n" % (s.pgmfilename, 1))
+    pgm, pgm_scale = None, o.pgm_scale
+    if o.write_pgm:
+        if pgm_scale <= 0.0:
+            pgm_scale = intfile_scale
+            if stats.rmsd > 0.0:
+                pgm_scale = 250.0 / (5.0 * stats.rmsd)
+        out(c_format("pgm_scale = %g\n", (pgm_scale,)))
+        pgm = _pgm_image(image, d.fpixels, d.spixels, *roi, pgm_scale)
+        out("writing %s as %d-byte integers\n" % (o.pgmfilename, 1))
         if write_files:
-            write_pgm(s.pgmfilename, s.fpixels, s.spixels, s.pgm_scale, pgm)
+            write_pgm(o.pgmfilename, d.fpixels, d.spixels, pgm_scale, pgm)
 
-    if not s.calculate_noise:
-        return
-    seed = np.array([s.seed], dtype=np.int64)
-    total, overloads = noise_image(image, s.fpixels, s.spixels, *roi, float(s.adc_offset), ints, seed,
-                                   s.rng[0], s.rng[1])
-    s.seed = int(seed[0])
+    seed = np.array([o.seed], dtype=np.int64)
+    if not o.calculate_noise:
+        return Images(ints, intfile_scale, pgm, pgm_scale, None, 0.0, 0, o.seed)
+    noise = ints.copy()     # the C reuses the int image's buffer: pixels outside the ROI stay as they are there
+    total, overloads = noise_image(image, d.fpixels, d.spixels, *roi, float(o.adc_offset), noise, seed,
+                                   rng[0], rng[1])
     out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
-    out("writing %s as %d-byte integers\n" % (s.noisefilename, 2))
+    out("writing %s as %d-byte integers\n" % (o.noisefilename, 2))
     if write_files:
-        write_smv(s.noisefilename, smv_header_bytes(header, noise=True), ints)
+        write_smv(o.noisefilename, smv_header_bytes(header, noise=True), noise)
+    return Images(ints, intfile_scale, pgm, pgm_scale, noise, total, overloads, int(seed[0]))

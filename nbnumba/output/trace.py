@@ -1,25 +1,25 @@
 """-trace_pixel S F: the instrumented C's TRACE lines for one pixel, as TRACE_PY lines.
 
-The traced pixel is rendered again, serially, by the same physics.render_pixels as the
-kernels, from the entry state the serial C gives it, with a trace buffer in place of the
-kernels' None: the render kernels carry no trace code (numba prunes it at compile time).
+The traced pixel is rendered again, alone, by the target that rendered the image (its
+`pixel`: the same physics.render_pixels as its kernels), from the entry state the serial C
+gives it, with a trace buffer in place of the kernels' None: the render kernels carry no
+trace code (numba prunes it at compile time).
 """
 import math
 
 import numpy as np
 
+from nbnumba.constants import RTD
 from nbnumba.kernels import params as L
-from nbnumba.kernels.cpu import render_pixel
-from nbnumba.args.options import RTD
-from nbnumba.output.tracefmt import PREFIX, c_d, g15, pixel_line
+from nbnumba.tracefmt import PREFIX, c_d, g15, pixel_line
 
 
-def _subpixel_lines(s, row):
-    close = s.close_distance
+def _subpixel_lines(d, row):
+    close = d.close_distance
     return [
-        pixel_line("pix0_vector_meters", *s.pix0_vector[1:4]),
-        pixel_line("fdet_vec", *s.fdet_vector[1:4]),
-        pixel_line("sdet_vec", *s.sdet_vector[1:4]),
+        pixel_line("pix0_vector_meters", *d.pix0_vector[1:4]),
+        pixel_line("fdet_vec", *d.fdet_vector[1:4]),
+        pixel_line("sdet_vec", *d.sdet_vector[1:4]),
         pixel_line("pixel_pos_meters", *row[1:4]),
         pixel_line("R_distance_meters", row[13]),
         pixel_line("omega_pixel_sr", row[14]),
@@ -33,10 +33,10 @@ def _subpixel_lines(s, row):
     ]
 
 
-def _event_lines(s, row):
+def _event_lines(d, row):
     code = int(row[0])
     if code == L.TR_SUBPIXEL:
-        return _subpixel_lines(s, row)
+        return _subpixel_lines(d, row)
     if code == L.TR_ROT:
         return [pixel_line("rot_a_angstroms", *row[1:4]), pixel_line("rot_b_angstroms", *row[4:7]),
                 pixel_line("rot_c_angstroms", *row[7:10]), pixel_line("rot_a_star_A_inv", *row[10:13]),
@@ -65,24 +65,26 @@ def config_line(spixel, fpixel):
     return "%s_CONFIG: tracing pixel (spixel=%d, fpixel=%d)" % (PREFIX, spixel, fpixel)
 
 
-def pixel_trace(s, plan, idx, unrot_idx, interp_cut):
+def pixel_trace(su, pixel, idx, unrot_idx, interp_cut):
     """The TRACE_PY lines of rendered pixel idx (printed where the C prints them: while it
-    renders that pixel), from its entry state in the run."""
-    rows = 2 + s.detector_thicksteps * s.oversample ** 2 * (5 + s.phisteps)
+    renders that pixel), from its entry state in the run; pixel: the target's single-pixel
+    render (kernels/cpu.py, kernels/cuda.py)."""
+    o, st, sampling = su.options, su.steps, su.sampling
+    rows = 2 + st.detector_thicksteps * sampling.oversample ** 2 * (5 + st.phisteps)
     tr = np.zeros((rows, L.TR_WIDTH))
-    test, last = render_pixel(plan, idx, unrot_idx, interp_cut, tr)
+    test, last = pixel(idx, unrot_idx, interp_cut, tr)
     lines = []
     for row in tr[1:1 + int(tr[0, 0])]:
-        lines.extend(_event_lines(s, row))
+        lines.extend(_event_lines(su.detector, row))
     lines += [
         pixel_line("I_before_scaling", last.I),
-        pixel_line("r_e_meters", math.sqrt(s.r_e_sqr)),
-        pixel_line("r_e_sqr", s.r_e_sqr),
-        pixel_line("fluence_photons_per_m2", s.fluence),
-        pixel_line("steps", s.steps, ints=True),
-        pixel_line("oversample_thick", s.oversample_thick, ints=True),
-        pixel_line("oversample_polar", s.oversample_polar, ints=True),
-        pixel_line("oversample_omega", s.oversample_omega, ints=True),
+        pixel_line("r_e_meters", math.sqrt(o.r_e_sqr)),
+        pixel_line("r_e_sqr", o.r_e_sqr),
+        pixel_line("fluence_photons_per_m2", su.exposure.fluence),
+        pixel_line("steps", sampling.steps, ints=True),
+        pixel_line("oversample_thick", o.oversample_thick, ints=True),
+        pixel_line("oversample_polar", o.oversample_polar, ints=True),
+        pixel_line("oversample_omega", o.oversample_omega, ints=True),
         pixel_line("capture_fraction", last.capture_fraction),
         pixel_line("polar", last.polar),
         pixel_line("omega_pixel", last.omega_pixel),

@@ -1,6 +1,8 @@
-"""The crystal: unit cell or matrix, misset, real and reciprocal vectors, crystal size and
-oversampling (main(), lines ~1790-2060)."""
+"""The crystal, in two stages: `cell` (the unit cell or matrix, misset, real and reciprocal
+vectors; main(), lines ~1790-2020) and `size` (Na, Nb, Nc from the sample size, auto
+oversampling, the rough molecular weight; lines ~2020-2060)."""
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -8,10 +10,65 @@ from nbnumba.cfuncs.rng import mosaic_rotation_umat, umat2misset
 from nbnumba.cfuncs.stdio import Scanner, c_atan2, c_ceil, c_dtoi_ceil, c_format, c_sqrt
 from nbnumba.errors import NBError
 from nbnumba.cfuncs.vectors import c_cos, c_sin, cross_product, dot_product, rotate, vector_rescale, vector_scale
-from nbnumba.args.options import RTD
+from nbnumba.constants import AVOGADRO, DBL_MIN, RTD
+from nbnumba.setup.records import record, workspace
 
-AVOGADRO = 6.02214179e23
-DBL_MIN = 2.2250738585072014e-308
+
+@dataclass(frozen=True, eq=False)
+class Cell:
+    """The unit cell: a, b, c in Angstrom and a*, b*, c* in 1/Angstrom as the C prints them
+    ([magnitude, x, y, z]), alpha, beta, gamma (radians) and V_cell (A^3) as it derives them,
+    a0, b0, c0 the cell vectors in metres that the phi sweep rotates; misset the angles applied
+    ([flag, x, y, z] radians) and misset_seed as -misset random left it."""
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    a_star: np.ndarray
+    b_star: np.ndarray
+    c_star: np.ndarray
+    alpha: float
+    beta: float
+    gamma: float
+    V_cell: float
+    a0: np.ndarray
+    b0: np.ndarray
+    c0: np.ndarray
+    misset: np.ndarray
+    misset_seed: int
+
+
+@dataclass(frozen=True, eq=False)
+class Crystal:
+    """The crystal: its cell, Na x Nb x Nc unit cells, the sample's size (metres), the
+    oversampling chosen from it (the option's, or auto-selected; 0 or below is corrected
+    to 1 by steps.sampling, as by the C) and the C's rough molecular weight."""
+    cell: Cell
+    Na: float
+    Nb: float
+    Nc: float
+    sample_x: float
+    sample_y: float
+    sample_z: float
+    oversample: int
+    molecular_weight: float
+
+
+def cell(o, rng, out, warn):
+    """The cell vectors, printed as the C prints them; a cell of zero, infinite or NaN volume
+    (-cell nan, a singular -mat) is warned about and rendered as the C renders it.  rng: the
+    shared RNG state (-misset random draws from it)."""
+    s = workspace(rng=rng, **{name: getattr(o, name) for name in (
+        "user_cell", "a", "b", "c", "alpha", "beta", "gamma", "matfilename", "lambda0", "misset", "misset_seed")})
+    _setup_cell(s, out, warn)
+    return record(Cell, s)
+
+
+def size(o, cell, exposure, detector, out):
+    """Na, Nb, Nc, auto oversampling and the molecular weight, printed as the C does."""
+    s = workspace(exposure, a=cell.a0, b=cell.b0, c=cell.c0, lambda0=o.lambda0, distance=detector.distance,
+                  pixel_size=detector.pixel_size, Na=o.Na, Nb=o.Nb, Nc=o.Nc, oversample=o.oversample)
+    _crystal_size(s, out)
+    return record(Crystal, s, cell=cell)
 
 
 def _angle_warning(out, title, names, values):
@@ -119,10 +176,7 @@ def _read_matrix(s, out, warn):
         vector_scale(v, v, 1e-10 / s.lambda0)
 
 
-def setup_cell(s, out, warn):
-    """Real and reciprocal cell vectors in Angstrom, printed, then a,b,c in metres; a cell of
-    zero, infinite or NaN volume (-cell nan, a singular -mat) is warned about and rendered as
-    the C renders it."""
+def _setup_cell(s, out, warn):
     s.a_star = np.zeros(4)
     s.b_star = np.zeros(4)
     s.c_star = np.zeros(4)
@@ -202,13 +256,13 @@ def setup_cell(s, out, warn):
     for i, axis in ((1, "X"), (2, "Y"), (3, "Z")):
         out(c_format("%s: %11.8f %11.8f %11.8f\n", (axis, a_star[i], b_star[i], c_star[i])))
 
-    for v in (a, b, c):
-        vector_scale(v, v, 1e-10)
     s.a0, s.b0, s.c0 = a.copy(), b.copy(), c.copy()
+    for v in (s.a0, s.b0, s.c0):
+        vector_scale(v, v, 1e-10)
 
 
-def crystal_size(s, out):
-    """Na,Nb,Nc from the sample size, auto oversampling, the rough MW (lines ~2020-2060)."""
+def _crystal_size(s, out):
+    # s.a, s.b, s.c: the cell vectors in metres (the C scales them by 1e-10 just before)
     if s.sample_x > 0:
         s.Na = c_ceil(s.sample_x / s.a[0])
     if s.sample_y > 0:
@@ -235,7 +289,7 @@ def crystal_size(s, out):
         out("         recommend -oversample %d to work around this\n" % recommended)
     s.sample_x, s.sample_y, s.sample_z = xtalsize_a, xtalsize_b, xtalsize_c
     volume = s.sample_x * s.sample_y * s.sample_z
-    s.density = 1.2e6
+    density = 1.2e6     # the C overwrites -density here (docs/quirks.md)
     molecules = s.Na * s.Nb * s.Nc
-    s.molecular_weight = volume * s.density * AVOGADRO / molecules
+    s.molecular_weight = volume * density * AVOGADRO / molecules
     out(c_format("approximate MW = %g\n", (s.molecular_weight,)))

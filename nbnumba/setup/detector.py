@@ -1,15 +1,24 @@
-"""Detector geometry: size, beam centres, conventions, pivots and pix0 (main(), lines ~1120-1270
-and ~1700-1790), with the instrumented C's TRACE lines for the geometry block."""
+"""Detector geometry (main(), lines ~1120-1270 and ~1700-1790), in three stages:
+
+- `raster`: the size in pixels (a `Raster`);
+- `frame`: default beam centres, the ROI, the convention's axes and pivot, unit vectors (a
+  `Frame`: the detector before it is oriented);
+- `orient`: rotations, the pivot, pix0 and the distances (the `Detector` record: every
+  geometric value the render, the summary and the image headers use), with the
+  instrumented C's TRACE lines for the geometry block.
+"""
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from nbnumba.cfuncs.stdio import c_dtoi_ceil, c_format, c_int
+from nbnumba.cfuncs.vectors import cross_product, dot_product, rotate, rotate_axis, unitize
+from nbnumba.constants import ADXV, BEAM, DBL_MIN, DENZO, DIALS, MOSFLM, SAMPLE, XDS
 from nbnumba.errors import NBError
 from nbnumba.memory import require
-from nbnumba.cfuncs.vectors import cross_product, dot_product, rotate, rotate_axis, unitize
-from nbnumba.args.options import ADXV, BEAM, DENZO, DIALS, MOSFLM, SAMPLE, XDS
-from nbnumba.output.tracefmt import g15, trace_line
+from nbnumba.setup.records import record, workspace
+from nbnumba.tracefmt import g15, trace_line
 
 # convention -> (beam, fdet, sdet, odet, twotheta_axis, polar, spindle); CUSTOM keeps the user's
 _CONVENTION_VECTORS = {
@@ -25,6 +34,120 @@ _VECTOR_NAMES = ("beam_vector", "fdet_vector", "sdet_vector", "odet_vector", "tw
 
 # bytes each detector pixel costs a run: float image, flags, solid angle, int image, PGM, ROI mask, statistics
 BYTES_PER_PIXEL = 4 + 1 + 8 + 2 + 1 + 1 + 8
+
+
+@dataclass(frozen=True, eq=False)
+class Raster:
+    """The detector's size: fpixels x spixels pixels of pixel_size metres (`pixels` is the
+    C's int product, which wraps as the C's does)."""
+    fpixels: int
+    spixels: int
+    pixels: int
+    pixel_size: float
+    detsize_f: float
+    detsize_s: float
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """The detector before it is oriented: default beam centres (metres), the ROI, the
+    convention's pivot and unit axes ([magnitude, x, y, z])."""
+    Xbeam: float
+    Ybeam: float
+    Fbeam: float
+    Sbeam: float
+    Xclose: float
+    Yclose: float
+    Fclose: float
+    Sclose: float
+    roi_xmin: int
+    roi_xmax: int
+    roi_ymin: int
+    roi_ymax: int
+    progress_pixels: int
+    detector_pivot: str
+    beam_vector: np.ndarray
+    fdet_vector: np.ndarray
+    sdet_vector: np.ndarray
+    odet_vector: np.ndarray
+    twotheta_axis: np.ndarray
+    polar_vector: np.ndarray
+    spindle_vector: np.ndarray
+    vert_vector: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Detector:
+    """The oriented detector: every geometric value of the render, the summary and the image
+    headers (the Raster's and Frame's fields, with the beam centres, axes, pix0 and
+    distances as orientation leaves them)."""
+    fpixels: int
+    spixels: int
+    pixels: int
+    pixel_size: float
+    detsize_f: float
+    detsize_s: float
+    roi_xmin: int
+    roi_xmax: int
+    roi_ymin: int
+    roi_ymax: int
+    progress_pixels: int
+    beam_convention: str
+    detector_pivot: str
+    Xbeam: float
+    Ybeam: float
+    Fbeam: float
+    Sbeam: float
+    Xclose: float
+    Yclose: float
+    Fclose: float
+    Sclose: float
+    ORGX: float
+    ORGY: float
+    distance: float
+    close_distance: float
+    detector_twotheta: float
+    beam_vector: np.ndarray
+    fdet_vector: np.ndarray
+    sdet_vector: np.ndarray
+    odet_vector: np.ndarray
+    pix0_vector: np.ndarray
+    twotheta_axis: np.ndarray
+    polar_vector: np.ndarray
+    spindle_vector: np.ndarray
+    vert_vector: np.ndarray
+    dials_origin: np.ndarray
+
+
+def raster(o, warn):
+    """The detector's size in pixels (lines ~1120-1130), refused where the C crashes on it."""
+    s = workspace(fpixels=o.fpixels, spixels=o.spixels, pixel_size=o.pixel_size, detsize_f=o.detsize_f,
+                  detsize_s=o.detsize_s, lambda0=o.lambda0)
+    _size_in_pixels(s, warn)
+    return record(Raster, s)
+
+
+def frame(o, raster, out):
+    """Default beam centres, the ROI, the convention's axes and pivot, unit vectors (lines
+    ~1150-1270); prints the C's "auto-generating odet_vector" warning."""
+    s = workspace(raster, **{name: getattr(o, name) for name in (
+        "ORGX", "ORGY", "Xbeam", "Ybeam", "Fbeam", "Sbeam", "Xclose", "Yclose", "Fclose", "Sclose",
+        "roi_xmin", "roi_xmax", "roi_ymin", "roi_ymax", "beam_convention", "detector_pivot", "beam_vector",
+        "fdet_vector", "sdet_vector", "odet_vector", "twotheta_axis", "polar_vector", "spindle_vector")})
+    _centres_and_convention(s, out)
+    return record(Frame, s)
+
+
+def orient(o, raster, frame, out, warn, trace=None):
+    """Pivot the detector and place pix0; Fclose, Sclose, ORGX/ORGY, the dials origin
+    (lines ~1700-1790).  A geometry that makes no sense (`_odd_geometry`) is warned about
+    once, then rendered as the C renders it.  trace(line), when given, receives the
+    instrumented C's TRACE lines of this stage."""
+    s = workspace(raster, frame, **{name: getattr(o, name) for name in (
+        "beam_convention", "detector_rotx", "detector_roty", "detector_rotz", "detector_twotheta",
+        "distance", "close_distance", "pix0_vector", "dials_origin", "ORGX", "ORGY")})
+    _orient(s, out, warn, trace)
+    return record(Detector, s)
 
 
 def _size_in_pixels(s, warn):
@@ -62,24 +185,7 @@ def _size_in_pixels(s, warn):
         warn("; ".join(odd))
 
 
-def fill_in_blanks(s, out, warn):
-    """Detector size in pixels, fluence from flux, sample clipping by the beam (lines ~1120-1150)."""
-    _size_in_pixels(s, warn)
-    if s.flux != 0.0 and s.exposure > 0.0 and s.beamsize >= 0:
-        s.fluence = s.flux * s.exposure / s.beamsize / s.beamsize
-    if s.beamsize >= 0:
-        if s.beamsize < s.sample_y:
-            out(c_format("WARNING: clipping sample (%g m high) with beam (%g m)\n", (s.sample_y, s.beamsize)))
-            s.sample_y = s.beamsize
-        if s.beamsize < s.sample_z:
-            out(c_format("WARNING: clipping sample (%g m wide) with beam (%g m)\n", (s.sample_z, s.beamsize)))
-            s.sample_z = s.beamsize
-    if s.exposure > 0.0:
-        s.flux = s.fluence / s.exposure * s.beamsize * s.beamsize
-
-
-def beam_centres_and_convention(s, out):
-    """Default beam centres, the ROI, the convention's axes and pivot, unit vectors (~1150-1270)."""
+def _centres_and_convention(s, out):
     if not math.isnan(s.ORGX):
         s.Fclose = (s.ORGX - 0.5) * s.pixel_size
     if not math.isnan(s.ORGY):
@@ -189,19 +295,14 @@ def _odd_geometry(s, parallel):
     return odd
 
 
-def orient(s, out, warn, trace=None):
-    """Pivot the detector and place pix0; Fclose, Sclose, ORGX/ORGY, dials origin (~1700-1790).
-    A geometry that makes no sense (`_odd_geometry`) is warned about once, then rendered as the
-    C renders it.
-
-    trace(line), when given, receives the instrumented C's TRACE lines of this stage."""
+def _orient(s, out, warn, trace):
     out("%s convention selected.\n" % s.beam_convention.lower())
     vector = np.zeros(4)
     rotate(s.odet_vector, vector, s.detector_rotx, s.detector_roty, s.detector_rotz)
     ratio = dot_product(s.beam_vector, vector)
     parallel = ratio == 0.0
     if parallel:
-        ratio = 2.2250738585072014e-308   # DBL_MIN
+        ratio = DBL_MIN
     if math.isnan(s.close_distance):
         s.close_distance = abs(ratio * s.distance)
     s.distance = s.close_distance / ratio
@@ -313,3 +414,30 @@ def _trace_beam_pivot(s, trace):
     trace(trace_line("term_fast", *(-s.Fbeam * s.fdet_vector[1:4])))
     trace(trace_line("term_slow", *(-s.Sbeam * s.sdet_vector[1:4])))
     trace(trace_line("term_beam", *(s.distance * s.beam_vector[1:4])))
+
+
+def mask(o, raster, frame, warn):
+    """The mask as the render reads it (a uint16 array of the C's pixel count), or None: nanoBragg.c keeps the mask file's pixels (plus 10
+    zeros of calloc padding) and reads maskimage[spixel*fpixels + fpixel] for every ROI pixel,
+    whatever the detector's final size.  A detector of another size than the mask (-detpixels,
+    -img) is warned about and gets the mask's pixels in raster order; one whose ROI reads
+    past the padding is refused (the C reads past its allocation there)."""
+    pixels = o.maskimage
+    if pixels is None:
+        return None
+    fpixels, spixels = raster.fpixels, raster.spixels
+    x0, x1 = max(frame.roi_xmin, 0), min(frame.roi_xmax, fpixels - 1)
+    y0, y1 = max(frame.roi_ymin, 0), min(frame.roi_ymax, spixels - 1)
+    last = y1 * fpixels + x1 if x0 <= x1 and y0 <= y1 else -1
+    shape = "%d x %d" % (o.mask_width, o.mask_height)
+    if last >= pixels.size + 10:
+        raise NBError("ERROR: -mask %s is %s pixels, too few for the %d x %d pixel detector (check -detpixels/-roi): "
+                      "nanoBragg.c would read past the end of its mask" % (o.maskfilename, shape, fpixels, spixels))
+    if (o.mask_width, o.mask_height) != (fpixels, spixels):
+        warn("-mask %s is %s pixels, the detector %d x %d (-detpixels/-img): its pixels are read in raster "
+             "order, as nanoBragg.c reads them" % (o.maskfilename, shape, fpixels, spixels))
+    fitted = np.zeros(max(raster.pixels, 0), dtype=np.uint16)
+    n = min(pixels.size, fitted.size)
+    fitted[:n] = pixels[:n]
+    fitted.setflags(write=False)
+    return fitted

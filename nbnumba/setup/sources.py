@@ -1,11 +1,76 @@
-"""X-ray sources: a -sourcefile, or the divergence x dispersion grid (main(), lines ~2245-2370)."""
+"""The beam: the exposure (fluence, the sample clipped by the beam, the water background;
+main(), lines ~1130-1150 and ~2450) and the X-ray sources, a -sourcefile or the divergence x
+dispersion grid (lines ~2245-2370)."""
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from nbnumba.cfuncs.stdio import c_format, read_text_file
 from nbnumba.errors import NBError
 from nbnumba.cfuncs.vectors import rotate_axis, unitize
+from nbnumba.constants import AVOGADRO
+from nbnumba.setup.records import record, workspace
+
+
+@dataclass(frozen=True, eq=False)
+class Exposure:
+    """Photons and sample: fluence (photons/m^2) and flux, the sample's size (metres) after
+    the beam clips it, and I_bg, the water background added to every pixel's intensity."""
+    fluence: float
+    flux: float
+    sample_x: float
+    sample_y: float
+    sample_z: float
+    I_bg: float
+
+
+@dataclass(frozen=True, eq=False)
+class Sources:
+    """table: (sources, 5) rows X Y Z weight lambda, X Y Z unit vectors towards the sample
+    reversed as the C stores them; divsteps: the divergence directions kept (-1 for a
+    -sourcefile, the C's initialiser)."""
+    table: np.ndarray
+    divsteps: int
+
+
+def exposure(o, out):
+    """Fluence from -flux/-exposure/-beamsize, the sample clipped by the beam (the C's
+    WARNING lines), flux from fluence (lines ~1130-1150), and the water background I_bg (line
+    ~2450: water_F^2 r_e^2 fluence times the droplet's electrons)."""
+    s = workspace(**{name: getattr(o, name) for name in (
+        "fluence", "flux", "exposure", "beamsize", "sample_x", "sample_y", "sample_z")})
+    if s.flux != 0.0 and s.exposure > 0.0 and s.beamsize >= 0:
+        s.fluence = s.flux * s.exposure / s.beamsize / s.beamsize
+    if s.beamsize >= 0:
+        if s.beamsize < s.sample_y:
+            out(c_format("WARNING: clipping sample (%g m high) with beam (%g m)\n", (s.sample_y, s.beamsize)))
+            s.sample_y = s.beamsize
+        if s.beamsize < s.sample_z:
+            out(c_format("WARNING: clipping sample (%g m wide) with beam (%g m)\n", (s.sample_z, s.beamsize)))
+            s.sample_z = s.beamsize
+    if s.exposure > 0.0:
+        s.flux = s.fluence / s.exposure * s.beamsize * s.beamsize
+    I_bg = (o.water_F * o.water_F * o.r_e_sqr * s.fluence * o.water_size * o.water_size * o.water_size
+            * 1e6 * AVOGADRO / o.water_MW)
+    return record(Exposure, s, I_bg=I_bg)
+
+
+def sources(o, detector, steps, out):
+    """The sources, printed as the C prints them (rows X Y Z weight lambda, X Y Z made unit
+    vectors after printing)."""
+    s = workspace(steps, detector, **{name: getattr(o, name) for name in (
+        "lambda0", "source_distance", "round_div", "sourcefilename")})
+    s.divsteps = -1     # the C's initialiser; only the generated grid counts divergence steps
+    src = _from_file(s) if s.sourcefilename is not None else _grid(s, out)
+    out("  created a total of %d sources:\n" % len(src))
+    vector = np.zeros(4)
+    for row in src:
+        vector[1:4] = row[0:3]
+        out(c_format("%g %g %g   %g %g\n", (row[0], row[1], row[2], row[3], row[4])))
+        unitize(vector, vector)
+        row[0:3] = vector[1:4]
+    return Sources(np.ascontiguousarray(src), s.divsteps)
 
 
 def _divergence_test(hdiv, vdiv, s):
@@ -55,17 +120,3 @@ def _from_file(s):
                          (2, -s.source_distance * s.beam_vector[3]), (3, 1.0), (4, s.lambda0)):
         src[np.isnan(src[:, col]), col] = default
     return src
-
-
-def make_sources(s, out):
-    """s.sources: (n, 5) rows X Y Z weight lambda, X Y Z made unit vectors; printed as the C does."""
-    s.divsteps = -1     # the C's initialiser; only the generated grid counts divergence steps
-    src = _from_file(s) if s.sourcefilename is not None else _grid(s, out)
-    out("  created a total of %d sources:\n" % len(src))
-    vector = np.zeros(4)
-    for row in src:
-        vector[1:4] = row[0:3]
-        out(c_format("%g %g %g   %g %g\n", (row[0], row[1], row[2], row[3], row[4])))
-        unitize(vector, vector)
-        row[0:3] = vector[1:4]
-    s.sources = src

@@ -1,8 +1,54 @@
-"""The C's auto-selection of steps and ranges (main(), lines ~1395-1700): phi sweep,
-divergence, dispersion, detector thickness, mosaic domains, then its sanity checks."""
-from nbnumba.cfuncs.stdio import c_dtoi_ceil, c_format
+"""The C's sampling: auto-selection of steps and ranges (main(), lines ~1395-1700: phi sweep,
+divergence, dispersion, detector thickness, mosaic domains, then its sanity checks; a `Steps`
+record), and the counts the render divides by (the pixel's oversampling, subpixel size and
+the steps per pixel; a `Sampling` record)."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from nbnumba.cfuncs.stdio import c_dtoi_ceil, c_format, c_int
+from nbnumba.constants import RTD
+from nbnumba.errors import NBError
 from nbnumba.memory import require
-from nbnumba.args.options import RTD
+from nbnumba.setup.records import record, workspace
+
+STEP_FIELDS = ("phisteps", "osc", "phistep", "hdivsteps", "hdivrange", "hdivstep", "vdivsteps", "vdivrange",
+               "vdivstep", "dispsteps", "dispersion", "dispstep", "detector_thicksteps", "detector_thick",
+               "detector_thickstep", "detector_mu", "mosaic_domains", "mosaic_spread")
+
+
+@dataclass(frozen=True, eq=False)
+class Steps:
+    """Steps and ranges as the C completes them (radians, metres): the phi sweep, horizontal
+    and vertical divergence, dispersion, the sensor's layers, the mosaic domains."""
+    phisteps: int
+    osc: float
+    phistep: float
+    hdivsteps: int
+    hdivrange: float
+    hdivstep: float
+    vdivsteps: int
+    vdivrange: float
+    vdivstep: float
+    dispsteps: int
+    dispersion: float
+    dispstep: float
+    detector_thicksteps: int
+    detector_thick: float
+    detector_thickstep: float
+    detector_mu: float
+    mosaic_domains: int
+    mosaic_spread: float
+
+
+@dataclass(frozen=True, eq=False)
+class Sampling:
+    """What one pixel sums over: oversample x oversample subpixels of subpixel_size metres,
+    and `steps` = sources x domains x phi steps x subpixels, the C's int divisor of the
+    pixel's intensity (a numpy integer: divided by 0 it gives inf or NaN, as the C's doubles)."""
+    oversample: int
+    subpixel_size: float
+    steps: np.int64
 
 
 def _phi(steps, osc, step):
@@ -79,7 +125,39 @@ def _check_tables(s):
             "-mosaic_domains/-phisteps/-osc/-phistep")
 
 
-def auto_select(s, out):
+def steps(o, out):
+    """The C's auto-selection (and its WARNING lines), refused where a table cannot fit."""
+    s = workspace(**{name: getattr(o, name) for name in STEP_FIELDS + ("sourcefilename",)})
+    _auto_select(s, out)
+    return record(Steps, s)
+
+
+def print_sweep(o, steps, out):
+    """The C's list of detector layers and phi angles (before the sources)."""
+    for thick_tic in range(steps.detector_thicksteps):
+        out(c_format("thick%d = %g um\n", (thick_tic, steps.detector_thickstep * thick_tic * 1e6)))
+    for phi_tic in range(steps.phisteps):
+        out(c_format("phi%d = %g\n", (phi_tic, (o.phi0 + steps.phistep * phi_tic) * RTD)))
+
+
+def sampling(detector, crystal, steps, sources, warn):
+    """oversample (at least 1), the subpixel size and the C's int steps, refused where that
+    count overflows the C's int (its result is then undefined) and warned about when it is 0
+    or below (nothing is rendered, and the C divides by it)."""
+    oversample = crystal.oversample if crystal.oversample > 0 else 1
+    count = len(sources.table) * steps.mosaic_domains * steps.phisteps * oversample * oversample
+    what = "%d sources x %d mosaic domains x %d phi steps x %dx%d oversampling is %d steps per pixel" % (
+        len(sources.table), steps.mosaic_domains, steps.phisteps, oversample, oversample, count)
+    if count != c_int(count):
+        raise NBError("ERROR: %s, more than nanoBragg.c counts in an int (check -oversample/-mosaic_domains/"
+                      "-phisteps/-divsteps/-dispsteps)" % what)
+    if count <= 0:
+        warn("%s (check -osc/-phistep/-phisteps and the divergence): nanoBragg.c renders no step and "
+             "divides by %d" % (what, count))
+    return Sampling(oversample, detector.pixel_size / oversample, np.int64(count))
+
+
+def _auto_select(s, out):
     s.phisteps, s.osc, s.phistep = _phi(s.phisteps, s.osc, s.phistep)
     s.hdivsteps, s.hdivrange, s.hdivstep = _spread(s.hdivsteps, s.hdivrange, s.hdivstep)
     s.vdivsteps, s.vdivrange, s.vdivstep = _spread(s.vdivsteps, s.vdivrange, s.vdivstep)

@@ -8,9 +8,8 @@ import math
 
 import numpy as np
 
-from nbnumba.errors import NBError
 from nbnumba.io.images import read_smv, value_of
-from nbnumba.args.options import RTD
+from nbnumba.constants import RTD
 
 
 def _apply_header(s, frame, from_mask):
@@ -58,29 +57,3 @@ def apply_frame_headers(s, out, warn):
         frame = read_smv(s.imginfilename, out, warn, "-img", pixels=False)
         if frame is not None:
             _apply_header(s, frame, from_mask=False)
-
-
-def fit_mask(s, warn):
-    """The mask as the render reads it: nanoBragg.c keeps the mask file's pixels (plus 10
-    zeros of calloc padding) and reads maskimage[spixel*fpixels + fpixel] for every ROI pixel,
-    whatever the detector's final size.  A detector of another size than the mask (-detpixels,
-    -img) is warned about and gets the mask's pixels in raster order; one whose ROI reads
-    past the padding is refused (the C reads past its allocation there)."""
-    mask = s.maskimage
-    if mask is None:
-        return
-    x0, x1 = max(s.roi_xmin, 0), min(s.roi_xmax, s.fpixels - 1)
-    y0, y1 = max(s.roi_ymin, 0), min(s.roi_ymax, s.spixels - 1)
-    last = y1 * s.fpixels + x1 if x0 <= x1 and y0 <= y1 else -1
-    shape = "%d x %d" % (s.mask_width, s.mask_height)
-    if last >= mask.size + 10:
-        raise NBError("ERROR: -mask %s is %s pixels, too few for the %d x %d pixel detector (check -detpixels/-roi): "
-                      "nanoBragg.c would read past the end of its mask" % (s.maskfilename, shape, s.fpixels,
-                                                                          s.spixels))
-    if (s.mask_width, s.mask_height) != (s.fpixels, s.spixels):
-        warn("-mask %s is %s pixels, the detector %d x %d (-detpixels/-img): its pixels are read in raster "
-             "order, as nanoBragg.c reads them" % (s.maskfilename, shape, s.fpixels, s.spixels))
-    fitted = np.zeros(max(s.pixels, 0), dtype=np.uint16)
-    n = min(mask.size, fitted.size)
-    fitted[:n] = mask[:n]
-    s.maskimage = fitted

@@ -1,0 +1,86 @@
+"""The C's statistics of the float image (main(), lines ~3040-3110): max_I and where, the mean,
+rms and rmsd, over the ROI's rendered pixels in raster order, as the C accumulates them."""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
+
+
+@dataclass(frozen=True, eq=False)
+class Statistics:
+    """max_I and the position (metres, Fdet and Sdet of its pixel's last subpixel) the C
+    reports it at, mean, rms and rmsd (the PGM's auto-scale)."""
+    max_I: float
+    max_I_x: float
+    max_I_y: float
+    avg: float
+    rms: float
+    rmsd: float
+
+
+@njit(cache=True, error_model="numpy")
+def _stats(image, fpixels, spixels, xmin, xmax, ymin, ymax, rendered):
+    """sum, sumsqr, sumn, max_I and its index over rendered pixels (the C's render-loop
+    accumulation, in raster order), then rmsd about the mean over all ROI pixels."""
+    total = 0.0
+    sumsqr = 0.0
+    sumn = 0
+    max_I = 0.0
+    max_idx = -1
+    for sp in range(spixels):
+        for fpix in range(fpixels):
+            if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
+                continue
+            idx = sp * fpixels + fpix
+            if not rendered[idx]:
+                continue
+            v = np.float64(image[idx])
+            if v > max_I:
+                max_I = v
+                max_idx = idx
+            total += v
+            sumsqr += np.float64(image[idx] * image[idx])     # a float product in the C
+            sumn += 1
+    return total, sumsqr, sumn, max_I, max_idx
+
+
+@njit(cache=True, error_model="numpy")
+def _rmsd(image, fpixels, spixels, xmin, xmax, ymin, ymax, avg):
+    sumsqr = 0.0
+    sumn = 0
+    for sp in range(spixels):
+        for fpix in range(fpixels):
+            if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
+                continue
+            test = np.float64(image[sp * fpixels + fpix]) - avg
+            sumsqr += test * test
+            sumn += 1
+    return sumsqr, sumn
+
+
+def statistics(su, image, rendered):
+    """The C's max_I (and where), mean, rms and rmsd of the float image; rendered: the pixels
+    the render visited (ROI and mask)."""
+    d, sampling = su.detector, su.sampling
+    roi = (d.roi_xmin, d.roi_xmax, d.roi_ymin, d.roi_ymax)
+    total, sumsqr, sumn, max_I, max_idx = _stats(image, d.fpixels, d.spixels, *roi, rendered)
+    max_I_x = max_I_y = 0.0
+    if max_idx >= 0:
+        fpixel, spixel = max_idx % d.fpixels, max_idx // d.fpixels
+        # Fdet,Sdet of the pixel's last subpixel, as the C's loop variables hold them
+        oversample, subpixel_size = sampling.oversample, sampling.subpixel_size
+        max_I_x = subpixel_size * (fpixel * oversample + oversample - 1) + subpixel_size / 2.0
+        max_I_y = subpixel_size * (spixel * oversample + oversample - 1) + subpixel_size / 2.0
+    if sumn <= 0:
+        sumn = 1
+    avg = total / sumn
+    if sumn <= 1:
+        sumn = 2
+    rms = math.sqrt(sumsqr / (sumn - 1))
+    sumsqr, sumn = _rmsd(image, d.fpixels, d.spixels, *roi, avg)
+    if sumn <= 1:
+        sumn = 2
+    return Statistics(max_I, max_I_x, max_I_y, avg, rms, math.sqrt(sumsqr / (sumn - 1)))

@@ -1,0 +1,74 @@
+"""Structure factors (main(), lines ~1340-1395 and ~2060-2245): whether there is anything to
+render, the interpolation's auto-selection, the HKL file or the Fdump cache, the unused -stol
+table."""
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from nbnumba.args.usage import usage
+from nbnumba.cfuncs.stdio import read_text_file
+from nbnumba.errors import NBError
+from nbnumba.io.hkl import HKLGrid, read_fdump, read_hkl, write_fdump
+
+
+@dataclass(frozen=True, eq=False)
+class StructureFactors:
+    """The grid of F (io.hkl.HKLGrid: F[h-h_min, k-k_min, l-l_min]) and the C's final
+    `interpolate` (tricubic interpolation between Bragg spots: 1, or 0; off without HKLs)."""
+    grid: HKLGrid
+    interpolate: int
+
+
+def fdump_to_read(o, frame, out, read_cache=True):
+    """Whether the Fdump cache will be read (no -hkl and a readable file: the C reads it even
+    with -default_F); with neither, nor -default_F, or with no cell at all, the C prints its
+    usage and exits 9.  read_cache False (the Python API, unless asked) ignores the file."""
+    readable = False
+    if o.hklfilename is None:
+        readable = read_cache and os.path.isfile(o.dumpfilename) and os.access(o.dumpfilename, os.R_OK)
+        if not readable and o.default_F == 0.0:
+            out("ERROR: no hkl file and no dump file to read.")
+    if (o.hklfilename is None and not readable and o.default_F == 0.0) or (o.matfilename is None and o.a[0] == 0.0):
+        usage(o, frame, out)
+        raise NBError("ERROR: nothing to render: give -hkl (or a readable %s, or -default_F) and -cell or -mat"
+                      % o.dumpfilename, 9)
+    return readable
+
+
+def interpolation(o, out):
+    """The C's `interpolate`: as given (-interpolate 1, -nointerpolate 0) or auto-selected (on
+    when any of Na, Nb, Nc <= 2: the spots are then broader than the HKL grid's spacing)."""
+    if o.interpolate <= 1:
+        return o.interpolate
+    if o.Na <= 2 or o.Nb <= 2 or o.Nc <= 2:
+        out("auto-selected tricubic interpolation of structure factors\n")
+        return 1
+    out("auto-selected no interpolation\n")
+    return 0
+
+
+def _empty_grid():
+    return HKLGrid(h_min=0, h_max=0, k_min=0, k_max=0, l_min=0, l_max=0, h_range=0, k_range=0, l_range=0,
+                   F=np.zeros((1, 1, 1)), hkls=0)
+
+
+def structure_factors(o, fdump_readable, interpolate, out, warn, write_files=True):
+    """Read -hkl (and, writing files, write the Fdump cache as the C does) or the cache;
+    interpolation is off when there are no HKLs."""
+    if o.hklfilename is None:
+        grid = read_fdump(o.dumpfilename, out, warn) if fdump_readable else _empty_grid()
+    else:
+        grid = read_hkl(o.hklfilename, o.default_F, out, warn)
+        write_fdump(o.dumpfilename, grid, out, write_files)
+    return StructureFactors(grid, 0 if grid.hkls == 0 else interpolate)
+
+
+def read_stol(o, out):
+    """-stol/-4stol/-Q: read and checked as the C does (it never uses them in the render)."""
+    if o.stolfilename is None:
+        return
+    out("reading %s\n" % o.stolfilename)
+    stol_of, F_of = read_text_file(o.stolfilename, 2)
+    if len(stol_of) == 0:
+        raise NBError("ERROR: -stol %s: no data in input file" % o.stolfilename)
