@@ -29,6 +29,7 @@ from nbnumba.output.images import write_outputs
 from nbnumba.output.statistics import statistics
 from nbnumba.output.trace import config_line
 from nbnumba.setup import crystal, detector, mosaic, sources, steps, structure_factors
+from nbnumba.setup.detector import RoiBox
 from nbnumba.setup.records import Setup
 from nbnumba.timings import PhaseClock
 
@@ -205,15 +206,13 @@ class Simulation:
 
     @staticmethod
     def _rendered_mask(su):
-        """The pixels the C renders: inside the ROI (inclusive) and not masked off; none when
-        a side of the detector is 0 or below (its loops do not run)."""
+        """The pixels the C renders: inside the ROI box and not masked off (none when a side of
+        the detector is 0 or below: its loops do not run)."""
         d = su.detector
-        if d.fpixels <= 0 or d.spixels <= 0:
-            return np.zeros(max(d.pixels, 0), dtype=bool)
-        f = np.arange(d.fpixels)
-        sl = np.arange(d.spixels)
-        ok = ((f[None, :] >= d.roi_xmin) & (f[None, :] <= d.roi_xmax)
-              & (sl[:, None] >= d.roi_ymin) & (sl[:, None] <= d.roi_ymax)).ravel()
-        if su.mask is not None:
-            ok &= su.mask != 0
-        return ok
+        rendered = np.zeros(max(d.pixels, 0), dtype=bool)
+        box = RoiBox.of(d)
+        if box.size:
+            rendered.reshape(d.spixels, d.fpixels)[box.y0:box.y1 + 1, box.x0:box.x1 + 1] = True
+            if su.mask is not None:
+                rendered &= su.mask != 0
+        return rendered

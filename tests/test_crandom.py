@@ -180,8 +180,7 @@ def test_noise_image(case, shape, roi, start):
     intimage = np.full(floatimage.size, sentinel, dtype=np.uint16)
     st, fst = cr.new_state()
     idum = seed(start)
-    total, overloads = cr.noise_image(floatimage, fpixels, spixels, xmin, xmax, ymin, ymax,
-                                      40.0, intimage, idum, st, fst)
+    total, overloads = cr.noise_image(floatimage, fpixels, xmin, xmax, ymin, ymax, 40.0, intimage, idum, st, fst)
     f, s = np.meshgrid(np.arange(fpixels), np.arange(spixels))
     inside = ((f >= xmin) & (f <= xmax) & (s >= ymin) & (s <= ymax)).ravel()
     expected = np.where(inside, np.array(ref["int"]), sentinel)

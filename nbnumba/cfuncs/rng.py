@@ -297,22 +297,18 @@ def umat2misset(umat):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def noise_image(floatimage, fpixels, spixels, roi_xmin, roi_xmax, roi_ymin, roi_ymax,
-                adc_offset, intimage, idum, st, fst):
+def noise_image(floatimage, fpixels, x0, x1, y0, y1, adc_offset, intimage, idum, st, fst):
     """Poisson-noise loop at the end of C ``main()``.
 
-    Fills the flat uint16 ``intimage`` inside the ROI (raster order, pixels
-    outside are untouched) and returns ``(sum, overloads)``.  The store is
-    C's ``(unsigned short) test``: truncation toward zero, low 16 bits.
+    Fills the flat uint16 ``intimage`` over the ROI box (columns x0..x1 of rows y0..y1, in
+    raster order; pixels outside are untouched) and returns ``(sum, overloads)``.  The store
+    is C's ``(unsigned short) test``: truncation toward zero, low 16 bits.
     """
-    imgidx = 0
     total = 0.0
     overloads = 0
-    for spixel in range(spixels):
-        for fpixel in range(fpixels):
-            if fpixel < roi_xmin or fpixel > roi_xmax or spixel < roi_ymin or spixel > roi_ymax:
-                imgidx += 1
-                continue
+    for spixel in range(y0, y1 + 1):
+        for fpixel in range(x0, x1 + 1):
+            imgidx = spixel * fpixels + fpixel
             test = np.float64(poidev(np.float32(floatimage[imgidx]), idum, st, fst))
             total += test
             test += adc_offset
@@ -320,5 +316,4 @@ def noise_image(floatimage, fpixels, spixels, roi_xmin, roi_xmax, roi_ymin, roi_
                 test = 65535.0
                 overloads += 1
             intimage[imgidx] = np.uint16(np.int64(test) & 0xFFFF)
-            imgidx += 1
     return total, overloads

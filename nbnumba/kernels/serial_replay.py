@@ -23,6 +23,7 @@ import numpy as np
 from nbnumba import interrupt
 from nbnumba.errors import NBError
 from nbnumba.kernels.params import PIX_NAN_INDEX, PIX_OOR
+from nbnumba.setup.detector import RoiBox
 
 NO_LIMIT = np.iinfo(np.int64).max     # interp_cut when interpolation never switches off; "no pixel"
 CHUNK_SECONDS = 0.15                  # aim of a chunk's duration
@@ -64,31 +65,6 @@ def select_target(device, precision, warn):
         raise NBError("ERROR: -precision single is a GPU option; the CPU kernel computes in double, as the C", 2)
     from nbnumba.kernels.cpu import CpuRender
     return CpuRender, "cpu", "double"
-
-
-class RoiBox:
-    """The rectangle of pixels the C's loop renders (the ROI, clamped to the detector).  Box
-    pixel t is (y0 + t // width, x0 + t % width): box order is raster order."""
-
-    def __init__(self, plan):
-        p = plan.p
-        self.fpixels = plan.fpixels
-        self.x0 = max(int(p.roi_xmin), 0)
-        self.y0 = max(int(p.roi_ymin), 0)
-        x1 = min(int(p.roi_xmax), plan.fpixels - 1)
-        y1 = min(int(p.roi_ymax), plan.spixels - 1)
-        self.width = max(x1 - self.x0 + 1, 0)
-        self.rows = max(y1 - self.y0 + 1, 0) if self.width else 0
-        self.size = self.width * self.rows
-
-    def raster(self, t):
-        """Raster index of box pixel t (an int or an array)."""
-        return (self.y0 + t // self.width) * self.fpixels + self.x0 + t % self.width
-
-    def index(self, idx):
-        """Box index of the pixel with raster index idx (inside the box)."""
-        spixel, fpixel = divmod(idx, self.fpixels)
-        return (spixel - self.y0) * self.width + fpixel - self.x0
 
 
 def first_active_pixel(plan, box):
@@ -145,7 +121,8 @@ def _after_rerender(run, box, bit, first, pixel, pixel_has_it, t_hi):
 def prepare(plan, target):
     """The target's render of `plan` (target from select_target), its kernels compiled or
     loaded from Numba's cache: pass it to `render`."""
-    run = target(plan, RoiBox(plan))
+    p = plan.p
+    run = target(plan, RoiBox(plan.fpixels, plan.spixels, p.roi_xmin, p.roi_xmax, p.roi_ymin, p.roi_ymax))
     run.load()
     return run
 

@@ -9,15 +9,15 @@ import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache befo
 from nbnumba.cfuncs.rng import noise_image
 from nbnumba.cfuncs.stdio import c_format
 from nbnumba.io.images import smv_header_bytes, write_float, write_pgm, write_smv
+from nbnumba.setup.detector import RoiBox
 
 
 @njit(cache=True, error_model="numpy")
-def _int_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale, adc):
+def _int_image(image, fpixels, x0, x1, y0, y1, scale, adc):
+    """The C's int image: the ROI box's pixels scaled, offset and rounded, 0 elsewhere."""
     out = np.zeros(image.size, dtype=np.uint16)     # the C's pixel count (-detpixels -10: 100)
-    for sp in range(spixels):
-        for fpix in range(fpixels):
-            if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
-                continue
+    for sp in range(y0, y1 + 1):
+        for fpix in range(x0, x1 + 1):
             idx = sp * fpixels + fpix
             test = np.float64(image[idx]) * scale + adc
             if test > 65535.0:
@@ -32,12 +32,11 @@ def _int_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale, adc):
 
 
 @njit(cache=True, error_model="numpy")
-def _pgm_image(image, fpixels, spixels, xmin, xmax, ymin, ymax, scale):
+def _pgm_image(image, fpixels, x0, x1, y0, y1, scale):
+    """The C's PGM pixels: the ROI box's pixels scaled, clipped at 255, 0 elsewhere."""
     out = np.zeros(image.size, dtype=np.uint8)
-    for sp in range(spixels):
-        for fpix in range(fpixels):
-            if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
-                continue
+    for sp in range(y0, y1 + 1):
+        for fpix in range(x0, x1 + 1):
             idx = sp * fpixels + fpix
             test = np.float64(image[idx]) * scale
             if test > 255.0:
@@ -75,7 +74,7 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
     """Float, int, PGM and noise images with the C's messages and auto-scales (lines
     ~3120-3290); rng: the shared RNG state (the noise draws from it).  Returns Images."""
     o, d = su.options, su.detector
-    roi = (d.roi_xmin, d.roi_xmax, d.roi_ymin, d.roi_ymax)
+    box = RoiBox.of(d).bounds
     out("writing %s as %d %d-byte floats\n" % (o.floatfilename, d.pixels, 4))
     if write_files:
         write_float(o.floatfilename, image)
@@ -88,7 +87,7 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
             intfile_scale = 55000.0 / stats.max_I
     out(c_format("intfile_scale = %g\n", (intfile_scale,)))
     header = smv_values(su)
-    ints = _int_image(image, d.fpixels, d.spixels, *roi, intfile_scale, o.adc_offset)
+    ints = _int_image(image, d.fpixels, *box, intfile_scale, o.adc_offset)
     out("writing %s as %d-byte integers\n" % (o.intfilename, 2))
     if write_files:
         write_smv(o.intfilename, smv_header_bytes(header, noise=False), ints)
@@ -100,7 +99,7 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
             if stats.rmsd > 0.0:
                 pgm_scale = 250.0 / (5.0 * stats.rmsd)
         out(c_format("pgm_scale = %g\n", (pgm_scale,)))
-        pgm = _pgm_image(image, d.fpixels, d.spixels, *roi, pgm_scale)
+        pgm = _pgm_image(image, d.fpixels, *box, pgm_scale)
         out("writing %s as %d-byte integers\n" % (o.pgmfilename, 1))
         if write_files:
             write_pgm(o.pgmfilename, d.fpixels, d.spixels, pgm_scale, pgm)
@@ -109,8 +108,7 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
     if not o.calculate_noise:
         return Images(ints, intfile_scale, pgm, pgm_scale, None, 0.0, 0, o.seed)
     noise = ints.copy()     # the C reuses the int image's buffer: pixels outside the ROI stay as they are there
-    total, overloads = noise_image(image, d.fpixels, d.spixels, *roi, float(o.adc_offset), noise, seed,
-                                   rng[0], rng[1])
+    total, overloads = noise_image(image, d.fpixels, *box, float(o.adc_offset), noise, seed, rng[0], rng[1])
     out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
     out("writing %s as %d-byte integers\n" % (o.noisefilename, 2))
     if write_files:

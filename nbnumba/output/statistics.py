@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
+from nbnumba.setup.detector import RoiBox
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,18 +23,16 @@ class Statistics:
 
 
 @njit(cache=True, error_model="numpy")
-def _stats(image, fpixels, spixels, xmin, xmax, ymin, ymax, rendered):
-    """sum, sumsqr, sumn, max_I and its index over rendered pixels (the C's render-loop
-    accumulation, in raster order), then rmsd about the mean over all ROI pixels."""
+def _stats(image, fpixels, x0, x1, y0, y1, rendered):
+    """sum, sumsqr, sumn, max_I and its index over the rendered pixels of the ROI box
+    (x0..x1, y0..y1), in raster order: the C's render-loop accumulation."""
     total = 0.0
     sumsqr = 0.0
     sumn = 0
     max_I = 0.0
     max_idx = -1
-    for sp in range(spixels):
-        for fpix in range(fpixels):
-            if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
-                continue
+    for sp in range(y0, y1 + 1):
+        for fpix in range(x0, x1 + 1):
             idx = sp * fpixels + fpix
             if not rendered[idx]:
                 continue
@@ -48,13 +47,13 @@ def _stats(image, fpixels, spixels, xmin, xmax, ymin, ymax, rendered):
 
 
 @njit(cache=True, error_model="numpy")
-def _rmsd(image, fpixels, spixels, xmin, xmax, ymin, ymax, avg):
+def _rmsd(image, fpixels, x0, x1, y0, y1, avg):
+    """The sum of squared deviations from avg over every pixel of the ROI box (masked or not,
+    as the C's second loop), and their count."""
     sumsqr = 0.0
     sumn = 0
-    for sp in range(spixels):
-        for fpix in range(fpixels):
-            if fpix < xmin or fpix > xmax or sp < ymin or sp > ymax:
-                continue
+    for sp in range(y0, y1 + 1):
+        for fpix in range(x0, x1 + 1):
             test = np.float64(image[sp * fpixels + fpix]) - avg
             sumsqr += test * test
             sumn += 1
@@ -65,8 +64,8 @@ def statistics(su, image, rendered):
     """The C's max_I (and where), mean, rms and rmsd of the float image; rendered: the pixels
     the render visited (ROI and mask)."""
     d, sampling = su.detector, su.sampling
-    roi = (d.roi_xmin, d.roi_xmax, d.roi_ymin, d.roi_ymax)
-    total, sumsqr, sumn, max_I, max_idx = _stats(image, d.fpixels, d.spixels, *roi, rendered)
+    box = RoiBox.of(d).bounds
+    total, sumsqr, sumn, max_I, max_idx = _stats(image, d.fpixels, *box, rendered)
     max_I_x = max_I_y = 0.0
     if max_idx >= 0:
         fpixel, spixel = max_idx % d.fpixels, max_idx // d.fpixels
@@ -80,7 +79,7 @@ def statistics(su, image, rendered):
     if sumn <= 1:
         sumn = 2
     rms = math.sqrt(sumsqr / (sumn - 1))
-    sumsqr, sumn = _rmsd(image, d.fpixels, d.spixels, *roi, avg)
+    sumsqr, sumn = _rmsd(image, d.fpixels, *box, avg)
     if sumn <= 1:
         sumn = 2
     return Statistics(max_I, max_I_x, max_I_y, avg, rms, math.sqrt(sumsqr / (sumn - 1)))

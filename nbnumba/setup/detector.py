@@ -119,6 +119,41 @@ class Detector:
     dials_origin: np.ndarray
 
 
+class RoiBox:
+    """The rectangle of pixels the C's loops visit: the ROI (inclusive bounds), clamped to the
+    detector; x0..x1 and y0..y1 the columns and rows (empty when x1 < x0 or y1 < y0).  Box
+    pixel t is (y0 + t // width, x0 + t % width): box order is raster order.  The one place
+    the ROI test is written: the render, the statistics, the images and the progress all
+    loop over the box."""
+
+    def __init__(self, fpixels, spixels, roi_xmin, roi_xmax, roi_ymin, roi_ymax):
+        self.fpixels = int(fpixels)
+        self.x0, self.x1 = max(int(roi_xmin), 0), min(int(roi_xmax), int(fpixels) - 1)
+        self.y0, self.y1 = max(int(roi_ymin), 0), min(int(roi_ymax), int(spixels) - 1)
+        self.width = max(self.x1 - self.x0 + 1, 0)
+        self.rows = max(self.y1 - self.y0 + 1, 0) if self.width else 0
+        self.size = self.width * self.rows
+
+    @classmethod
+    def of(cls, d):
+        """The box of a Detector (or any record with its fpixels, spixels and roi_* fields)."""
+        return cls(d.fpixels, d.spixels, d.roi_xmin, d.roi_xmax, d.roi_ymin, d.roi_ymax)
+
+    @property
+    def bounds(self):
+        """(x0, x1, y0, y1): what the output loops take."""
+        return self.x0, self.x1, self.y0, self.y1
+
+    def raster(self, t):
+        """Raster index of box pixel t (an int or an array)."""
+        return (self.y0 + t // self.width) * self.fpixels + self.x0 + t % self.width
+
+    def index(self, idx):
+        """Box index of the pixel with raster index idx (inside the box)."""
+        spixel, fpixel = divmod(idx, self.fpixels)
+        return (spixel - self.y0) * self.width + fpixel - self.x0
+
+
 def raster(o, warn):
     """The detector's size in pixels (lines ~1120-1130), refused where the C crashes on it."""
     s = workspace(fpixels=o.fpixels, spixels=o.spixels, pixel_size=o.pixel_size, detsize_f=o.detsize_f,
@@ -426,9 +461,8 @@ def mask(o, raster, frame, warn):
     if pixels is None:
         return None
     fpixels, spixels = raster.fpixels, raster.spixels
-    x0, x1 = max(frame.roi_xmin, 0), min(frame.roi_xmax, fpixels - 1)
-    y0, y1 = max(frame.roi_ymin, 0), min(frame.roi_ymax, spixels - 1)
-    last = y1 * fpixels + x1 if x0 <= x1 and y0 <= y1 else -1
+    box = RoiBox(fpixels, spixels, frame.roi_xmin, frame.roi_xmax, frame.roi_ymin, frame.roi_ymax)
+    last = box.y1 * fpixels + box.x1 if box.size else -1
     shape = "%d x %d" % (o.mask_width, o.mask_height)
     if last >= pixels.size + 10:
         raise NBError("ERROR: -mask %s is %s pixels, too few for the %d x %d pixel detector (check -detpixels/-roi): "
