@@ -1,29 +1,33 @@
-"""The Python API: Simulation.from_args / from_params render the golden image in memory."""
+"""The Python API: nbnumba.Simulation from typed keywords or an argument list, checked keywords,
+a Result with every image the C writes (against the golden files), warnings as Python
+warnings, bad input as an exception, nothing read or written behind the caller's back."""
 import shlex
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import golden
-from nbnumba.simulation import Simulation
+import nbnumba
+from nbnumba import NBError, NBWarning, Simulation
 
-CASE = "cubic_defaultF"
-
-
-def reference_image():
-    m = golden.manifest(CASE)
-    spixels, fpixels = m["shape_slow_fast"]
-    return golden.float_image(golden.reference_file(CASE, m["float_file"])).reshape(spixels, fpixels)
+CASE = "cubic_defaultF"          # -default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2 -N 5 ... -seed 11
+NOISY = "noise_autoscale_pgm"    # -hkl cubic.hkl ... -seed 777 -pgmscale 2.5: every image, seeded noise
 
 
-def case_args():
-    return shlex.split(next(c["args"] for c in golden.cases() if c["name"] == CASE))
+def reference_image(case=CASE):
+    m = golden.manifest(case)
+    return golden.float_image(golden.reference_file(case, m["float_file"])).reshape(m["shape_slow_fast"])
+
+
+def case_args(case=CASE):
+    return shlex.split(next(c["args"] for c in golden.cases() if c["name"] == case))
 
 
 def assert_bit_identical(image, ref):
-    assert isinstance(image, np.ndarray)
-    assert image.dtype == np.float32
-    assert image.shape == ref.shape == (128, 128)
+    assert isinstance(image, np.ndarray) and image.dtype == np.float32
+    assert image.shape == ref.shape
     assert np.array_equal(image.view(np.uint32), ref.view(np.uint32))
 
 
@@ -33,17 +37,87 @@ def cpu_kernel(monkeypatch):
     monkeypatch.setenv("NBNUMBA_DEVICE", "cpu")
 
 
-def test_from_args_returns_the_golden_image_and_writes_nothing(tmp_path, monkeypatch):
+def test_import_is_light_and_names_the_api():
+    code = "import sys, nbnumba; print('numba' in sys.modules, sorted(nbnumba.__all__))"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert p.stdout.split(" ", 1)[0] == "False"
+    assert nbnumba.Simulation is Simulation and issubclass(NBError, ValueError)
+
+
+def test_from_args_list_or_string_gives_the_golden_image_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    image = Simulation.from_args(case_args()).run().image
-    assert_bit_identical(image, reference_image())
+    for argv in (case_args(), " ".join(case_args())):
+        result = Simulation.from_args(argv).run()
+        assert_bit_identical(result.image, reference_image())
     assert list(tmp_path.iterdir()) == []
 
 
-def test_from_params_gives_the_same_image(tmp_path, monkeypatch):
+def test_typed_keywords_give_the_same_image(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    sim = Simulation(default_F=100, cell=(100, 100, 100, 90, 90, 90), lambda_=6.2, N=5,
-                     distance=100, detpixels=128, pixel=0.1, seed=11)
-    image = sim.run().image
-    assert_bit_identical(image, reference_image())
+    result = Simulation(default_F=100, cell=(100, 100, 100, 90, 90, 90), lambda_=6.2, N=5, distance=100,
+                        detpixels=128, pixel=0.1, seed=11, misset=None, nonoise=False).run()
+    assert_bit_identical(result.image, reference_image())
+    assert result.noiseimage is not None           # nonoise=False means noise, not "-nonoise False"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_booleans_mean_what_they_say():
+    base = dict(default_F=100, cell=(100, 100, 100, 90, 90, 90), N=5, detpixels=16, seed=1)
+    assert Simulation(nonoise=True, **base).run().noiseimage is None
+    assert Simulation(nopgm=True, **base).run().pgm is None
+    on = Simulation(nonoise=False, nopgm=False, **base).run()
+    assert on.noiseimage is not None and on.pgm is not None
+
+
+@pytest.mark.parametrize("params, words", [
+    (dict(detpixel=16), ["'detpixel'", "-detpixel"]),                # misspelt: named, not ignored
+    (dict(nonoise="yes"), ["nonoise"]),                              # a switch takes True/False
+    (dict(detpixels=(16, 16)), ["detpixels", "1 value"]),            # one value, not two
+    (dict(cell=True), ["cell"]),
+    (dict(misset=(1, 2)), ["misset", "1 or 3"]),
+])
+def test_bad_keywords_raise_type_error_naming_them(params, words):
+    with pytest.raises(TypeError) as err:
+        Simulation(default_F=100, cell=(100, 100, 100, 90, 90, 90), **params) if "cell" not in params \
+            else Simulation(default_F=100, **params)
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_result_holds_every_image_the_c_writes(tmp_path, monkeypatch):
+    """The int, PGM and noise images of a seeded case, against the files the C wrote."""
+    monkeypatch.chdir(tmp_path)
+    golden.run_case(NOISY, tmp_path)                     # copies cubic.hkl in (and writes the files)
+    result = Simulation.from_args(case_args(NOISY)).run()
+    shape = tuple(golden.manifest(NOISY)["shape_slow_fast"])
+    assert_bit_identical(result.image, reference_image(NOISY))
+    for array, name, offset, dtype in ((result.intimage, "intimage.img", 512, "<u2"),
+                                       (result.noiseimage, "noiseimage.img", 512, "<u2")):
+        ref = np.frombuffer(golden.reference_file(NOISY, name)[offset:], dtype=dtype).reshape(shape)
+        assert array.shape == shape and np.array_equal(array, ref), name
+    pgm = golden.reference_file(NOISY, "image.pgm")
+    assert np.array_equal(result.pgm.ravel(), np.frombuffer(pgm[-shape[0] * shape[1]:], dtype=np.uint8))
+    assert result.statistics.max_I > 0
+    printed = [line for line in result.stdout.splitlines() if not line.endswith("% done")]
+    assert printed == [line for line in golden.reference_stdout(NOISY).splitlines() if not line.endswith("% done")]
+
+
+def test_odd_input_is_a_python_warning_and_refusal_an_exception():
+    with pytest.warns(NBWarning, match="ignoring argument 'stray'"):
+        Simulation.from_args(case_args()[:-2] + ["-detpixels", "8", "stray"]).run()
+    with pytest.raises(NBError) as err:
+        Simulation.from_args(["-cell", "100", "100", "100", "90", "90", "90"]).run()   # nothing to render
+    assert isinstance(err.value, ValueError) and err.value.code == 9
+    with pytest.raises(NBError):
+        Simulation.from_args(case_args() + ["-strict", "stray"]).run()
+
+
+def test_a_fdump_in_the_folder_is_read_only_when_asked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    golden.run_case("fdump_reuse", tmp_path)            # leaves the C's Fdump.bin-equivalent cache here
+    assert (tmp_path / "Fdump.bin").exists()
+    argv = ["-default_F", "1", "-cell", "100", "100", "100", "90", "90", "90", "-N", "2", "-detpixels", "8"]
+    plain = Simulation.from_args(argv).run()
+    asked = Simulation.from_args(argv, read_fdump=True).run()
+    assert plain.setup.structure_factors.grid.hkls == 0 and "reading Fs from" not in plain.stdout
+    assert asked.setup.structure_factors.grid.hkls > 0 and "reading Fs from Fdump.bin" in asked.stdout

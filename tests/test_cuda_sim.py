@@ -226,3 +226,19 @@ def test_device_cuda_without_cuda(tmp_path):
     assert p.returncode != 0
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ERROR: -device cuda"), p.stderr
+
+
+def test_printout_and_trace_come_from_the_cuda_target(tmp_path):
+    """-printout_pixel and -trace_pixel on -device cuda print what the CPU prints, from the CUDA
+    target's single-pixel kernel (its `pixel`), in double precision to the same digits."""
+    name = "stol_coherent_printout"
+    args = shlex.split(CASES[name]["args"]) + ["-roi", "40", "42", "40", "41", "-trace_pixel", "41", "41"]
+    outs = {}
+    for device, env in (("cuda", sim_env()), ("cpu", dict(os.environ, NBNUMBA_DEVICE="cpu"))):
+        d = workdir(tmp_path, name, device)
+        p = run_cli(args + ["-device", device], d, env)
+        assert p.returncode == 0, p.stderr[-3000:]
+        assert "nbnumba: rendering on %s in double precision" % device in p.stderr
+        outs[device] = p.stdout
+    assert outs["cuda"] == outs["cpu"]
+    assert "TRACE_PY: floatimage_accumulated" in outs["cuda"] and "pixel   " in outs["cuda"]
