@@ -1,4 +1,4 @@
-"""Numba's cache never fails a run (nbnumba/kernels/numba_internals.py): no writable cache place, a
+"""Numba's cache never fails a run (nbnumba/numba_internals.py): no writable cache place, a
 corrupt or truncated cache file, a full disk under the cache.  Each case runs a real
 `python -m nbnumba` and checks its exit code, its one warning line, the images (the C's
 bytes) and that no temporary file is left.  Runs that compile everything take ~10 s each.
@@ -16,11 +16,11 @@ import subprocess
 import numba.core.caching
 import pytest
 
-from nbnumba.kernels import numba_internals as cache
+from nbnumba import numba_internals as cache
 from oddenv import (OUTPUTS, SMALL, SMALL_SHA256, hidden_temporaries, nbnumba, run, sha256, small_fs, stderr_lines,
                     unprivileged)
 
-PACKAGE = os.path.dirname(cache.__file__).rsplit(os.sep, 1)[0]       # .../nbnumba
+PACKAGE = os.path.dirname(cache.__file__)       # .../nbnumba
 LOADED = "nbnumba: warning: Numba's cache entry %s could not be loaded ("
 
 

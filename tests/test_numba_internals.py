@@ -1,4 +1,4 @@
-"""nbnumba's reaches into Numba internals (nbnumba/kernels/numba_internals.py) do what they say,
+"""nbnumba's reaches into Numba internals (nbnumba/numba_internals.py) do what they say,
 with the Numba installed: the float32 clone of the physics computes in float32, the double
 CUDA kernel compiles without multiply-add contraction, the kernels' cache key follows the
 physics sources, and the command's start-up skips SciPy's BLAS.  (The cache guards are
@@ -17,7 +17,8 @@ from numba import types as nt
 from numba.extending import register_jitable
 
 from nbnumba.cfuncs import vectors
-from nbnumba.kernels import numba_internals, physics
+from nbnumba import numba_internals
+from nbnumba.kernels import physics
 from nbnumba.kernels.params import PARAMS, PARAMS32
 
 HERE = os.path.dirname(os.path.abspath(numba_internals.__file__))
@@ -78,14 +79,11 @@ def test_clones_keep_their_registration_options():
 
 
 def test_cache_key_follows_the_physics_sources(tmp_path):
-    kernels = tmp_path / "kernels"
-    (tmp_path / "cfuncs").mkdir()
-    kernels.mkdir()
     for name in numba_internals.PHYSICS_SOURCES:
-        shutil.copy(os.path.join(HERE, name), kernels / name)
-    tmp_path = kernels
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy(os.path.join(HERE, name), tmp_path / name)
     assert numba_internals.physics_digest(tmp_path) == numba_internals.DIGEST
-    with open(tmp_path / "physics.py", "a") as f:
+    with open(tmp_path / "kernels" / "physics.py", "a") as f:
         f.write("\n# an edit\n")
     assert numba_internals.physics_digest(tmp_path) != numba_internals.DIGEST
     from nbnumba.kernels import cpu
@@ -93,7 +91,7 @@ def test_cache_key_follows_the_physics_sources(tmp_path):
 
 
 def test_start_cpu_target_skips_scipy_blas():
-    code = ("import sys; from nbnumba.kernels.numba_internals import start_cpu_target; start_cpu_target(); "
+    code = ("import sys; from nbnumba.numba_internals import start_cpu_target; start_cpu_target(); "
             "import numba.np.arraymath as a; print(a._HAVE_BLAS, 'scipy.linalg' in sys.modules); "
             "import scipy.linalg.cython_blas; print('scipy.linalg importable')")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -141,7 +141,7 @@ def test_timings_line(tmp_path):
 
 
 def test_cpu_run_imports_neither_numba_cuda_nor_scipy_linalg(tmp_path):
-    """Start-up: a CPU run does not pay for the CUDA bindings or SciPy's BLAS (see kernels/numba_internals.py)."""
+    """Start-up: a CPU run does not pay for the CUDA bindings or SciPy's BLAS (see numba_internals.py)."""
     env = cli_env()
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     env["NBNUMBA_DEVICE"] = "cpu"

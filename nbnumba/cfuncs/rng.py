@@ -23,7 +23,7 @@ import math
 import numba
 import numpy as np
 
-import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
+import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
 from nbnumba.cfuncs.vectors import cross3, unit3
 
 # ran1 constants (Numerical Recipes "minimal standard" with Bays-Durham shuffle)

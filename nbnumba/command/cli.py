@@ -124,7 +124,7 @@ def _simulate(args, out):
     started = time.perf_counter()
     age = process_age()
     try:
-        from nbnumba.kernels.numba_internals import start_cpu_target
+        from nbnumba.numba_internals import start_cpu_target
         from nbnumba.simulation import Simulation
         imported = time.perf_counter()
         start_cpu_target()

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from nbnumba.kernels.numba_internals import physics_keyed
+from nbnumba.numba_internals import physics_keyed
 from nbnumba.kernels.params import LAST, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 from nbnumba.kernels.physics import pixel_value, render_pixels
 

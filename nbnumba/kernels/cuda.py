@@ -44,7 +44,7 @@ from numba import cuda
 
 from nbnumba.cfuncs import vectors
 from nbnumba.kernels import physics
-from nbnumba.kernels.numba_internals import guard_loaded, no_fma_contraction, physics_keyed, retype_functions
+from nbnumba.numba_internals import guard_loaded, no_fma_contraction, physics_keyed, retype_functions
 from nbnumba.kernels.params import LAST, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
+import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
 from nbnumba.cfuncs.rng import noise_image
 from nbnumba.cfuncs.stdio import c_format
 from nbnumba.io.images import smv_header_bytes, write_float, write_pgm, write_smv

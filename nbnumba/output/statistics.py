@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-import nbnumba.kernels.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
+import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
 from nbnumba.setup.detector import RoiBox
 
 

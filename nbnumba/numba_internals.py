@@ -58,18 +58,19 @@ import numpy as np
 
 from nbnumba import interrupt
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = "nbnumba"
 FALLBACK_NAME = "nbnumba-numba-cache-%d"      # % the effective user id
 
 
 # ---- 1. cache freshness ----
 
-PHYSICS_SOURCES = ("physics.py", "params.py", os.path.join("..", "cfuncs", "vectors.py"))
+PHYSICS_SOURCES = (os.path.join("kernels", "physics.py"), os.path.join("kernels", "params.py"),
+                   os.path.join("cfuncs", "vectors.py"))
 
 
-def physics_digest(folder=_HERE):
-    """A digest of the physics sources in `folder` (the kernels' cache key)."""
+def physics_digest(folder=_PACKAGE):
+    """A digest of the physics sources under the package folder `folder` (the kernels' cache key)."""
     h = hashlib.sha1()
     for name in PHYSICS_SOURCES:
         with open(os.path.join(folder, name), "rb") as f:
