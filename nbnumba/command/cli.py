@@ -105,14 +105,21 @@ def simulate(args):
     # through Simulation.warn, never with a numpy RuntimeWarning per operation)
     np.seterr(all="ignore")
     try:
-        code = _simulate(args, out)
+        code = run_job(args, out, streams.err_line)
     except interrupt.Interrupted as stop:      # a signal, or stdout is a closed pipe
         interrupt.die_of(stop.signum)          # (the C's buffered text dies with it)
     return code
 
 
-def _simulate(args, out):
-    """Run the command; return its exit code (Interrupted passes through)."""
+_jobs_run = []
+
+
+def run_job(args, out, err):
+    """Run one `nbnumba ARGS` in this process and return its exit code; Interrupted passes
+    through.  out: a streams.Stdout-like object (write, flush, on_error) for what the C
+    prints; err(line): one stderr line.  Files go to the current folder.  A process that
+    keeps running jobs (a batch worker, the server) reuses Numba's loaded kernels and the
+    structure-factor cache (setup/structure_factors.py) between calls."""
     if any(a in HELP_WORDS for a in args):
         out.write(flag_help_text())
         out.flush()
@@ -122,21 +129,21 @@ def _simulate(args, out):
         out.flush()
         return 0
     started = time.perf_counter()
-    age = process_age()
+    age = process_age() if not _jobs_run else 0.0      # a warm process imported nothing for this job
+    _jobs_run.append(1)
     try:
         from nbnumba.numba_internals import start_cpu_target
         from nbnumba.simulation import Simulation
         imported = time.perf_counter()
         start_cpu_target()
-        sim = Simulation.from_args(list(args), out=out.write, warn=streams.err_line, write_files=True,
-                                   read_fdump=True)
+        sim = Simulation.from_args(list(args), out=out.write, warn=err, write_files=True, read_fdump=True)
         out.on_error = sim.warn
         sim.clock.add("imports", (age if age is not None else 0.0) + imported - started)
         sim.clock.add("numba start-up", time.perf_counter() - imported)
         sim.run()
         out.flush()
         if sim.settings.timings:
-            streams.err_line(sim.clock.line())
+            err(sim.clock.line())
         return 0
     except NBError as e:
         message, code = e.message, e.code
@@ -150,9 +157,9 @@ def _simulate(args, out):
         code = 1
     out.on_error = lambda text: None      # the run failed already: one line says why
     out.flush()
-    streams.err_line(message)
+    err(message)
     if not args:    # after the C's usage text: where the rest is
-        streams.err_line(NO_ARGS_HINT)
+        err(NO_ARGS_HINT)
     return code
 
 

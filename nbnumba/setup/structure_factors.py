@@ -1,7 +1,9 @@
 """Structure factors (main(), lines ~1340-1395 and ~2060-2245): whether there is anything to
 render, the interpolation's auto-selection, the HKL file or the Fdump cache, the unused -stol
 table."""
+import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,13 +55,44 @@ def _empty_grid():
                    F=np.zeros((1, 1, 1)), hkls=0)
 
 
+# HKL files parsed in this process (a batch worker, the server): (path as given, content digest,
+# default_F) -> (grid, what reading it printed and warned); the least recently used go first
+_PARSED = OrderedDict()
+PARSED_KEPT = 8
+
+
+def _read_hkl(path, default_F, out, warn):
+    """io.hkl.read_hkl, remembered: a file read before with the same content and default_F
+    gives the same grid, and its lines and warnings are printed again, as the C prints them."""
+    try:
+        with open(path, "rb") as f:
+            digest = hashlib.sha1(f.read()).hexdigest()
+    except OSError:
+        return read_hkl(path, default_F, out, warn)      # its error message names the file
+    key = (path, digest, default_F)
+    if key in _PARSED:
+        _PARSED.move_to_end(key)
+        grid, said = _PARSED[key]
+        for to_out, text in said:
+            (out if to_out else warn)(text)
+        return grid
+    said = []
+    grid = read_hkl(path, default_F, lambda text: (said.append((True, text)), out(text)),
+                    lambda text: (said.append((False, text)), warn(text)))
+    grid.F.setflags(write=False)
+    _PARSED[key] = (grid, said)
+    while len(_PARSED) > PARSED_KEPT:
+        _PARSED.popitem(last=False)
+    return grid
+
+
 def structure_factors(o, fdump_readable, interpolate, out, warn, write_files=True):
     """Read -hkl (and, writing files, write the Fdump cache as the C does) or the cache;
     interpolation is off when there are no HKLs."""
     if o.hklfilename is None:
         grid = read_fdump(o.dumpfilename, out, warn) if fdump_readable else _empty_grid()
     else:
-        grid = read_hkl(o.hklfilename, o.default_F, out, warn)
+        grid = _read_hkl(o.hklfilename, o.default_F, out, warn)
         write_fdump(o.dumpfilename, grid, out, write_files)
     return StructureFactors(grid, 0 if grid.hkls == 0 else interpolate)
 
