@@ -38,13 +38,14 @@ def _warn_ignored(argv, used, warn):
             warn(f"ignoring argument '{arg}' (nanoBragg.c ignores it too)")
 
 
-def interpret(argv, out, warn=None):
+def interpret(argv, out, warn=None, on_match=None):
     """Return the Options the C would hold after its option loop for this argv.
 
     out(text) receives what the C prints on the way (the -img/-mask file reads);
     warn (an errors.Warner, or a callable taking one line; default: stderr) receives one
     warning per argument that no option uses.  -strict or NBNUMBA_STRICT=1 sets s.strict and
-    makes the Warner refuse instead of warning."""
+    makes the Warner refuse instead of warning.  on_match(j, flag), if given, hears of each
+    row that fires for argv[j] (a batch plan learns from it where the file names are)."""
     if not isinstance(warn, Warner):
         warn = Warner(warn if warn is not None else (lambda line: print(line, file=sys.stderr)))
     s = Options.draft()
@@ -58,6 +59,8 @@ def interpret(argv, out, warn=None):
             for f in PREPASS:
                 if f.matches(arg) and n > j + 1:
                     f.action(s, argv[j + 1:j + 2])
+                    if on_match is not None:
+                        on_match(j, f)
     apply_frame_headers(s, out, warn)
 
     for j, arg in enumerate(argv):
@@ -73,6 +76,8 @@ def interpret(argv, out, warn=None):
             used.update(range(j + 1, j + 1 + len(values)))
             stop = f.action(s, values)
             _warn_odd_numbers(arg, f, values, warn)
+            if on_match is not None:
+                on_match(j, f)
             if f.stop or stop is True:
                 break
         if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):

@@ -5,6 +5,7 @@
     nbnumba --version                 the version
     nbnumba trace-diff C_LOG PY_LOG   diff a TRACE_C log against a TRACE_PY log
     nbnumba compare -- ARGS...        run the C and nbnumba on ARGS and compare every output
+    nbnumba batch PLAN                render many images: rotation series, ensembles (nbnumba/batch/)
 """
 import os
 import shutil
@@ -31,6 +32,8 @@ USAGE = [
                                                "log (nbnumba trace-diff --help)"),
     ("       nbnumba compare [OPTIONS] -- ARGS", "run nanoBragg.c and nbnumba on ARGS and compare every "
                                                  "output (nbnumba compare --help)"),
+    ("       nbnumba batch PLAN [OPTIONS]", "render every job of PLAN, here or on a Dask cluster: "
+                                          "rotation series, ensembles (nbnumba batch --help)"),
     ("       nbnumba -h | --version", "this help | the version"),
 ]
 INTRO = ("Options are matched as nanoBragg.c matches them: by substring, so one argument can fire "
@@ -186,6 +189,14 @@ def main(argv=None):
     if argv and argv[0] == "compare":
         from nbnumba.tools.compare import compare_cmd
         return compare_cmd.main(argv[1:], prog_name="nbnumba compare")
+    if argv and argv[0] == "batch":
+        from nbnumba.batch.command import batch_cmd
+        try:
+            return batch_cmd.main(argv[1:], prog_name="nbnumba batch")
+        except SystemExit as done:
+            if standalone:      # the batch has closed its files and its workers
+                _exit_now(done.code if isinstance(done.code, int) else 1)
+            raise
     code = simulate(argv)
     if standalone:
         _exit_now(code)

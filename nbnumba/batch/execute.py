@@ -1,0 +1,278 @@
+"""Running a batch: the jobs go to this process, to worker processes on this machine, or to a
+Dask cluster; each result comes back as its job ends; the manifest follows.
+
+Where the jobs run:
+- a Dask `client` (a running scheduler: `dask-jobqueue`, `dask-mpi`, `dask-cuda` or
+  `dask scheduler` + `dask worker`): its workers, which need nbnumba installed and the output
+  folder on a shared file system.  One thread per worker is best (`dask worker --nthreads 1`):
+  a job uses every core it is given through Numba's threads, and a worker process runs its
+  jobs one at a time;
+- `workers=N` > 1 without a client: a LocalCluster of N processes of cores/N Numba threads;
+- otherwise (`workers=1`) this process, job after job.
+`default_workers()` is the embedded default of `nbnumba batch` (docs/performance.md has the
+measurements behind it).
+
+A job that fails (non-zero exit status, or its worker died) is retried `retries` times
+(Dask's `retries`, or here a loop), then reported; it never stops the others.  An interrupt
+(Ctrl-C) cancels what has not finished, writes the manifest and passes on: complete images
+stay, and `resume=True` continues from them.
+"""
+import contextlib
+import logging
+import os
+from dataclasses import dataclass, field
+
+from nbnumba import interrupt
+from nbnumba.batch import manifest, plan, worker
+from nbnumba.batch.plan import Job
+from nbnumba.errors import NBError
+
+RETRIES = 2
+
+
+@dataclass
+class JobResult:
+    """How one job of a batch ended.
+
+    Attributes
+    ----------
+    job : nbnumba.batch.plan.Job
+        The job.
+    args : list of str
+        The arguments it ran with (input file names made absolute where it ran elsewhere).
+    status : str
+        "done", "skipped" (complete from an earlier run), "failed" or "pending" (not run).
+    seconds : float
+        Its time in the process that ran it (for a skipped job, the earlier run's).
+    worker : str
+        "host:pid" of that process.
+    device : str
+        "cpu double", "cuda single", ...
+    lines : list of str
+        Its stderr lines: warnings, and for a failed job the error last.
+    misset : list of float
+        The random orientation's misset angles (degrees) it drew, or None.
+    paths : dict
+        {kind: absolute path} of its images, when written ("float", "int", "pgm", "noise").
+    arrays : dict
+        {kind: numpy array} of its images (float32 float image, uint16 int and noise images,
+        uint8 PGM; None for one not made), when none are written.
+    """
+    job: Job
+    args: list
+    status: str = "pending"
+    seconds: float = None
+    worker: str = None
+    device: str = None
+    lines: list = field(default_factory=list)
+    misset: list = None
+    paths: dict = None
+    arrays: dict = None
+
+
+def default_workers(cores=None):
+    """The embedded default of `nbnumba batch`: how many worker processes to start here.
+
+    1 (this process, job after job) where the jobs render on a GPU (NBNUMBA_DEVICE is not
+    cpu and a CUDA GPU is present) and on machines of at most 2 cores, where it was measured
+    fastest (docs/performance.md: on 2 cores a 100-frame series of small images takes 1.9 s
+    here against 2.8 s on two processes of one thread, whose start-up does not pay back, and
+    a long series runs at the same rate both ways).  With more cores, one process per 2
+    cores (2 Numba threads each), or 1 without Dask: a job's set-up and outputs are
+    sequential, so processes rendering side by side scale where one process's threads do not."""
+    cores = cores or len(os.sched_getaffinity(0))
+    if cores <= 2:
+        return 1
+    if os.environ.get("NBNUMBA_DEVICE", "auto") != "cpu":
+        from nbnumba.kernels.serial_replay import cuda_available
+        if cuda_available():
+            return 1
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return 1
+    return cores // 2
+
+
+def worker_env(workers, cores=None):
+    """The environment of LocalCluster workers: the cores shared out as Numba threads (unless
+    NUMBA_NUM_THREADS is set already)."""
+    if "NUMBA_NUM_THREADS" in os.environ:
+        return {}
+    cores = cores or len(os.sched_getaffinity(0))
+    return {"NUMBA_NUM_THREADS": str(max(1, cores // workers))}
+
+
+def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retries=RETRIES, on_result=None,
+           source="jobs"):
+    """Render many images, in this process or on Dask workers.
+
+    Parameters
+    ----------
+    jobs : list
+        nbnumba argument lists (lists of str, or strings split as a shell splits them), or
+        Jobs (rotation_series, random_orientations, parse_plan).
+    outdir : str, optional
+        Write the images there (each job runs there, as `cd OUTDIR && nbnumba ARGS`) with
+        manifest.json beside them, and return their paths; None: write nothing and return
+        the images as arrays.
+    client : distributed.Client, optional
+        Run the jobs on its cluster.
+    workers : int, optional
+        Without a client: 1 (the default) runs the jobs in this process, N > 1 on a
+        LocalCluster of N processes started and closed here.
+    resume : bool, optional
+        Skip the jobs an earlier manifest in outdir lists as complete whose files are there.
+    retries : int, optional
+        How many times a failed job is run again before it is reported.
+    on_result : callable, optional
+        on_result(JobResult) is called here as each job ends (skipped jobs first).
+    source : str, optional
+        Where the jobs come from, for messages and the manifest.
+
+    Returns
+    -------
+    list of JobResult
+        In the jobs' order.
+
+    Raises
+    ------
+    nbnumba.batch.PlanError
+        Two jobs would write the same file.
+    """
+    return Batch(jobs, outdir=outdir, resume=resume, source=source).run(client, workers, retries, on_result)
+
+
+class Batch:
+    """A batch of jobs and how each ended so far (`results`, kept up to date while `run` runs
+    and after an interrupt); `render` describes the parameters."""
+
+    def __init__(self, jobs, *, outdir=None, resume=False, source="jobs"):
+        jobs = [j if isinstance(j, Job) else plan.job(j) for j in jobs]
+        cwd = os.getcwd()
+        if outdir is not None:
+            outdir = os.path.abspath(outdir)
+            plan.check_outputs(jobs, outdir, source)
+        self.outdir, self.resume, self.source = outdir, resume, source
+        self.results = [JobResult(j, j.run_args(cwd, outdir)) for j in jobs]
+
+    def run(self, client=None, workers=None, retries=RETRIES, on_result=None):
+        """Run the jobs (see `render`); returns `results`."""
+        outdir, notify = self.outdir, on_result or (lambda result: None)
+        todo = self._skip_complete(notify) if self.resume and outdir is not None else range(len(self.results))
+        book = None
+        if outdir is not None:
+            try:
+                os.makedirs(outdir, exist_ok=True)
+            except OSError as err:
+                raise NBError("ERROR: cannot make the output folder %s: %s" % (outdir, err.strerror)) from None
+            book = manifest.Book(outdir, self.source, self.results)
+            book.write()
+        owned = None
+        if client is None and (workers or 1) > 1:
+            owned = client = _local_cluster(workers)
+        calls = [(i, self.results[i].args, outdir) for i in todo]
+        finished = _on_dask(client, calls, retries) if client is not None else _here(calls, retries)
+        try:
+            with contextlib.closing(finished):      # an interrupt cancels the rest before the cluster closes
+                for i, done, error in finished:
+                    _finish(self.results[i], done, error, outdir)
+                    notify(self.results[i])
+                    if book is not None:
+                        book.update()
+        finally:
+            try:
+                if book is not None:
+                    with interrupt.deferred():      # a second Ctrl-C waits for a whole manifest
+                        book.write()
+            finally:
+                if owned is not None:
+                    _close(owned)
+        return self.results
+
+    def _skip_complete(self, notify):
+        """Mark the jobs an earlier manifest lists as complete skipped (their files are there);
+        remove the temporary files a killed run left; return the indices of the others."""
+        before, todo = manifest.earlier(self.outdir), []
+        for i, r in enumerate(self.results):
+            old = before.get(tuple(r.args))
+            if manifest.complete(old, r.job, self.outdir):
+                r.status, r.seconds, r.worker = "skipped", old.get("seconds"), old.get("worker")
+                r.device, r.misset, r.paths = old.get("device"), old.get("misset_deg"), _paths(r.job, self.outdir)
+                notify(r)
+            else:
+                todo.append(i)
+        manifest.remove_temporaries([self.results[i].job for i in todo], self.outdir)
+        return todo
+
+
+def _paths(job, outdir):
+    return {kind: os.path.join(outdir, name) for kind, name in job.outputs.items()}
+
+
+def _finish(result, done, error, outdir):
+    """Fill a JobResult from a worker's answer (worker.run's dict) or its failure."""
+    if error is not None:
+        result.status = "failed"
+        result.lines = error.lines if isinstance(error, worker.JobFailed) else [
+            "nbnumba batch: %s: %s" % (type(error).__name__, error)]
+        return
+    result.status = "done"
+    result.seconds, result.worker, result.device = done["seconds"], done["worker"], done["device"]
+    result.lines, result.misset = done["lines"], done["misset"]
+    if outdir is not None:
+        result.paths = _paths(result.job, outdir)
+    else:
+        result.arrays = done["arrays"]
+
+
+def _here(calls, retries):
+    """Run the calls in this process, in order; yield (index, answer, None) or (index, None,
+    exception) as each ends."""
+    for i, args, outdir in calls:
+        for attempt in range(retries + 1):
+            try:
+                done = worker.run(args, outdir)
+            except Exception as err:       # a failed job (JobFailed), or one that could not run
+                if attempt == retries:
+                    yield i, None, err
+                continue
+            yield i, done, None
+            break
+
+
+def _on_dask(client, calls, retries):
+    """Submit the calls to a Dask client; yield as _here does, in the order they end.  Those
+    not finished when the caller stops listening (an interrupt) are cancelled."""
+    from distributed import as_completed
+
+    futures = {client.submit(worker.run, args, outdir, retries=retries, pure=False): i for i, args, outdir in calls}
+    try:
+        for future in as_completed(futures):
+            i = futures.pop(future)
+            if future.status == "finished":
+                yield i, future.result(), None
+            else:
+                yield i, None, future.exception()
+            future.release()
+    finally:
+        if futures:
+            client.cancel(list(futures))
+
+
+def _local_cluster(workers):
+    """A Client of a LocalCluster of `workers` processes of one thread."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise NBError("more than one worker process needs Dask: python3 -m pip install 'nbnumba[batch]'",
+                      2) from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR, env=worker_env(workers), preload=[worker.__name__])
+    return Client(cluster)
+
+
+def _close(client):
+    cluster = client.cluster
+    client.close()
+    cluster.close()
