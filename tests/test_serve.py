@@ -216,6 +216,26 @@ def test_odd_stdout_through_the_server(server, tmp_path, script, rc, files):
     assert served[0] == rc and served[2] == sorted(files)
 
 
+def test_the_launcher_imports_only_the_standard_library():
+    code = ("import sys; before = set(sys.modules); import nbnumba.command.launcher; "
+            "print(' '.join(sorted(set(sys.modules) - before)))")
+    p = subprocess.run([sys.executable, "-c", code], env=cli_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    new = set(p.stdout.split())
+    ours = {m for m in new if m.split(".")[0] == "nbnumba"}
+    assert ours == {"nbnumba", "nbnumba.command", "nbnumba.command.launcher", "nbnumba.command.wire", "nbnumba.interrupt"}
+    assert [m for m in new - ours if m.split(".")[0] not in sys.stdlib_module_names] == []
+
+
+def test_a_client_imports_neither_numpy_nor_numba(server, tmp_path):
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "nbnumba", *SMALL], cwd=tmp_path, env=server.env,
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
+    assert "nbnumba.command.launcher" in imported
+    assert not {"numpy", "numba", "nbnumba.command.cli"} & imported
+    assert sorted(f.name for f in tmp_path.iterdir()) == sorted(OUTPUTS)
+
+
 # ---------------------------------------------------------------- several clients, signals, crashes
 
 def test_two_clients_at_once_get_their_own_outputs(server, tmp_path):

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 from nbnumba.command import wire
 from nbnumba.command.launcher import connect
@@ -46,6 +47,8 @@ START_SECONDS = 900               # how long `nbnumba serve` waits for the serve
 STOP_SECONDS = 60                 # how long `--stop` or a replacement waits for the old server
 HANDSHAKE_SECONDS = 10            # a connection's first message
 SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
+JOB_FIELDS = {"argv": list, "cwd": str, "umask": int, "fds": list, "env": dict, "digest": str, "process_env": dict,
+              "context": dict}
 
 
 def parse_duration(text):
@@ -158,7 +161,13 @@ class Slot:
             if job is None:
                 self.stop_worker()
                 return
-            self.server.finish(job, self.serve(job))
+            try:
+                result = self.serve(job)
+            except Exception:               # a bug here fails the job, not the slot
+                log(traceback.format_exc())
+                result = ({"error": "nbnumba: the nbnumba server failed during this run (see %s.log)"
+                                    % self.server.path, "code": 1} if job.state == "running" else {"fallback": True})
+            self.server.finish(job, result)
             if not self.alive() and not self.server.stopping.is_set():
                 error = self.start_worker()
                 if error:
@@ -166,7 +175,7 @@ class Slot:
 
     def serve(self, job):
         """Run the job on this slot's worker; its EXITED body."""
-        request = {k: job.request[k] for k in ("argv", "cwd", "umask", "fds", "env")}
+        request = {k: job.request[k] for k in ("argv", "cwd", "umask", "fds", "env")}     # what the worker needs
         for attempt in (1, 2):
             if not self.alive():
                 error = self.start_worker()
@@ -366,6 +375,8 @@ class Server:
                     keep = True
         except OSError:
             pass
+        except Exception:                   # a bug here loses the connection, not the server
+            log(traceback.format_exc())
         finally:
             if not keep:
                 conn.close()
@@ -374,6 +385,8 @@ class Server:
         """Why this server does not run the job, or None."""
         if self.stopping.is_set():
             return "stopping"
+        if not all(isinstance(request.get(k), t) for k, t in JOB_FIELDS.items()):
+            return "a malformed job"
         if request.get("digest") != self.digest:
             if self.check_sources():
                 return "stale"
