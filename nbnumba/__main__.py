@@ -1,3 +1,3 @@
-from nbnumba.command.cli import main
+from nbnumba.command.launcher import main
 
 main()

@@ -14,6 +14,11 @@ remembering its name, the rename that commits a file, a file overwritten in plac
 that arrives inside is acted on as the block ends.  The deferral is a flag that the handler
 reads, not a signal mask: Python runs handlers in the main thread whichever thread the
 kernel hands the signal to (Numba's worker threads included).
+
+A process that runs jobs for others (the server's workers, command/worker.py) installs no
+handlers: it cancels a job with `request(signum)` from another thread, which the job's
+checkpoints and deferred blocks act on as on a caught signal, and `forget`s what is left
+once the job has ended.
 """
 import os
 import signal
@@ -72,6 +77,17 @@ def checkpoint():
         signum = _pending[0]
         _pending.clear()
         raise Interrupted(signum)
+
+
+def request(signum):
+    """Stop the run in the main thread as if signal `signum` had been caught: at its next
+    checkpoint, or as its deferred() block ends.  Safe from any thread."""
+    _pending.append(signum)
+
+
+def forget():
+    """Drop the requests and caught signals not acted on (between two jobs)."""
+    _pending.clear()
 
 
 class deferred:

@@ -97,9 +97,15 @@ def cli_env():
     """The environment for `python -m nbnumba` subprocesses: the nbnumba these tests import
     comes first on PYTHONPATH, so the command runs the same code from any folder.  The kernel is
     the CPU one unless NBNUMBA_DEVICE says otherwise (bit-identity is a property of the CPU path;
-    run the suite with NBNUMBA_DEVICE=cuda on a GPU machine to check the CUDA kernel)."""
+    run the suite with NBNUMBA_DEVICE=cuda on a GPU machine to check the CUDA kernel).  The
+    command runs in-process (NBNUMBA_SERVER=off), whatever server the user has running: these
+    tests check the in-process command, tests/test_serve.py the server.  NBNUMBA_SERVER=PATH
+    sends their runs to the server at PATH instead: a check of the server against every
+    in-process test (those that time the command's own process or probe its imports do not
+    apply then)."""
     env = dict(os.environ)
     env.setdefault("NBNUMBA_DEVICE", "cpu")
+    env.setdefault("NBNUMBA_SERVER", "off")
     root = str(Path(nbnumba.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env

@@ -6,6 +6,10 @@
     nbnumba trace-diff C_LOG PY_LOG   diff a TRACE_C log against a TRACE_PY log
     nbnumba compare -- ARGS...        run the C and nbnumba on ARGS and compare every output
     nbnumba batch PLAN                render many images: rotation series, ensembles (nbnumba/batch/)
+    nbnumba serve [--status|--stop]   a warm renderer that later commands hand their runs to
+
+The console script starts in command/launcher.py, which hands the run to the user's server
+(command/serve.py) when one runs and calls `main` here otherwise.
 """
 import os
 import shutil
@@ -34,6 +38,8 @@ USAGE = [
                                                  "output (nbnumba compare --help)"),
     ("       nbnumba batch PLAN [OPTIONS]", "render every job of PLAN, here or on a Dask cluster: "
                                           "rotation series, ensembles (nbnumba batch --help)"),
+    ("       nbnumba serve [--status|--stop]", "keep a warm renderer that later nbnumba commands hand "
+                                           "their runs to (nbnumba serve --help)"),
     ("       nbnumba -h | --version", "this help | the version"),
 ]
 INTRO = ("Options are matched as nanoBragg.c matches them: by substring, so one argument can fire "
@@ -115,6 +121,16 @@ def simulate(args):
 
 
 _jobs_run = []
+
+
+def warm_up():
+    """Import what a render needs and start Numba's CPU target, as a process that will run
+    jobs does before its first (a server's worker): its jobs' -timings then count no imports."""
+    from nbnumba.numba_internals import start_cpu_target
+    import nbnumba.simulation  # noqa: F401
+    start_cpu_target()
+    np.seterr(all="ignore")
+    _jobs_run.append(1)
 
 
 def run_job(args, out, err):

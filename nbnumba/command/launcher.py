@@ -1,0 +1,193 @@
+"""The `nbnumba` command's first step (standard library only): hand the run to the user's
+warm server when one runs, else run it in this process.
+
+    nbnumba serve [...]           the server (command/serve.py)
+    nbnumba trace-diff | compare | batch   in this process, always
+    nbnumba ARGS...               through the server when one answers for this user (or at
+                                  NBNUMBA_SERVER=PATH), else in this process (command/cli.py);
+                                  NBNUMBA_SERVER=off: in this process, always
+
+Through the server, the run is the in-process run in another process: the server's worker
+takes this process's working folder, umask, NBNUMBA_* settings and its stdin, stdout and
+stderr themselves (passed over the socket), so text arrives live, buffered as the C buffers
+it, and files land in this folder through the same atomic writes.  This process then ends as
+the run did: with its exit code, or by the signal it died of (SIGPIPE when stdout's reader
+has gone).  SIGINT, SIGTERM and SIGHUP here cancel the job in the server (it stops between
+render chunks, leaving no partial file) and this process then dies of the signal; those it
+was started ignoring stay ignored, as in-process.
+
+The server declines a job (and this process runs it itself) when its code differs from this
+one's (wire.source_digest; a server whose own sources changed on disk then stops), when
+NUMBA_*/CUDA_* settings differ from those its workers started with, or when this process
+could not have written what the server can (wire.process_context: another mount namespace,
+root, groups or capabilities).  A server that stops
+before starting the job is the same as none; one that dies during it makes this process
+print one line and exit with status 1.
+"""
+import os
+import select
+import signal
+import socket
+import sys
+
+from nbnumba import interrupt
+from nbnumba.command import wire
+
+HANDSHAKE_SECONDS = 10      # a server that does not answer a job in this time is not used
+CANCEL_SECONDS = 30         # after a cancel, how long to wait for the job to stop
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def main():
+    """The console entry point: the process ends here."""
+    argv = sys.argv[1:]
+    if argv[:1] == ["serve"]:
+        from nbnumba.command import serve
+        sys.exit(serve.main(argv[1:]))
+    in_process = (["trace-diff"], ["compare"], ["batch"])     # tools, and batches with their own workers
+    if argv[:1] not in in_process and os.environ.get("NBNUMBA_SERVER") != wire.OFF:
+        code = through_server(argv)
+        if code is not None:
+            os._exit(code)
+    from nbnumba.command import cli
+    cli.main()
+
+
+def _say(line):
+    """One line on stderr (a closed stderr loses it, as in-process)."""
+    try:
+        os.write(2, line.encode(errors="replace") + b"\n")
+    except OSError:
+        pass
+
+
+def connect(path, timeout=HANDSHAKE_SECONDS):
+    """A connection to the server at path, or None where none runs or it is another user's."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+        if wire.peer_uid(sock) == os.geteuid():
+            return sock
+    except OSError:
+        pass
+    sock.close()
+    return None
+
+
+def _open_std_fds():
+    """Those of fds 0, 1, 2 that are open."""
+    fds = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            fds.append(fd)
+        except OSError:
+            pass
+    return fds
+
+
+def through_server(argv):
+    """Run argv through the server: the run's exit code, or None when no server took it
+    (the caller then runs it itself, with no fd of this function's left open: a closed
+    stdout stays closed).  May end the process by a signal."""
+    fds = _open_std_fds()                   # before the socket takes a closed one's number
+    named = os.environ.get("NBNUMBA_SERVER", "")
+    path = wire.socket_path()
+    if not named and not os.path.exists(path):
+        return None
+    try:
+        cwd = os.getcwd()
+    except OSError:      # a deleted working folder: the in-process run reports it as the C would
+        return None
+    sock = connect(path)
+    if sock is None:
+        if named:
+            _say("nbnumba: warning: NBNUMBA_SERVER=%s: no nbnumba server of yours answers there: "
+                 "running in-process" % named)
+        return None
+    umask = os.umask(0)
+    os.umask(umask)
+    job = {"argv": argv, "cwd": cwd, "umask": umask, "fds": fds, "digest": wire.source_digest(),
+           "env": wire.job_environment(), "process_env": wire.process_environment(),
+           "context": wire.process_context()}
+    try:
+        sock.settimeout(None)               # _follow waits with select
+        wire.send(sock, wire.JOB, job, fds)
+        return _follow(sock)
+    except OSError:      # the server went away, or the arguments exceed a message
+        return None
+    finally:
+        sock.close()
+
+
+def _follow(sock):
+    """Wait for the job's end; a signal caught meanwhile cancels the job, and this process
+    dies of it once the server has stopped the job (or after CANCEL_SECONDS)."""
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)        # each caught signal's number arrives here
+    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    for sig, handler in handlers.items():
+        if handler != signal.SIG_IGN:
+            signal.signal(sig, lambda signum, frame: None)
+    try:
+        return _wait(sock, wake_read)
+    finally:
+        signal.set_wakeup_fd(-1)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        os.close(wake_read)
+        os.close(wake_write)
+
+
+def _wait(sock, wake_read):
+    caught = []
+    started = False
+    timeout = HANDSHAKE_SECONDS
+    while True:
+        ready = select.select([sock, wake_read], [], [], timeout)[0]
+        if not ready:                       # no answer to the job, or to its cancel
+            if caught:
+                interrupt.die_of(caught[0])
+            return None
+        if wake_read in ready:
+            new = list(os.read(wake_read, 64))
+            if new and not caught:
+                timeout = CANCEL_SECONDS
+                try:
+                    wire.send(sock, wire.CANCEL, {"signal": new[0]})
+                except OSError:
+                    pass
+            caught += new
+        if sock not in ready:
+            continue
+        try:
+            message = wire.receive(sock)
+        except OSError:
+            message = None
+        if message is None:                 # the server has gone
+            if caught:
+                interrupt.die_of(caught[0])
+            if not started:
+                return None
+            _say("nbnumba: the nbnumba server stopped during this run; run it again "
+                 "(NBNUMBA_SERVER=off runs it in this process)")
+            return 1
+        kind, body, _ = message
+        if kind == wire.DECLINED:
+            return None
+        if kind == wire.ACCEPTED and not caught:
+            timeout = None
+        elif kind == wire.RUNNING:
+            started = True
+        elif kind == wire.EXITED:
+            if body.get("error"):
+                _say(body["error"])
+            if caught:
+                interrupt.die_of(caught[0])
+            if body.get("signal"):
+                interrupt.die_of(body["signal"])
+            if body.get("fallback") and not started:
+                return None
+            return int(body.get("code", 1))

@@ -1,0 +1,194 @@
+"""What the `nbnumba` launcher, the server and its workers share (standard library only: the
+launcher imports this before deciding whether to load NumPy and Numba at all).
+
+- Where the server listens: `socket_path()`, a Unix socket in `runtime_dir()`
+  ($XDG_RUNTIME_DIR/nbnumba, or /tmp/nbnumba-UID where XDG_RUNTIME_DIR names no folder), or
+  the path NBNUMBA_SERVER names.  The socket's folder must be the user's own with mode 0700
+  (`check_folder`): nobody else can reach the socket, or replace it.  Both ends also check
+  each other's user id (`peer_uid`, SO_PEERCRED).
+- Whether client and server run the same code: `source_digest()`, over nbnumba's sources,
+  the Python version and the installed NumPy, Numba and llvmlite.
+- What a job takes from the client's environment: `job_environment()` (NBNUMBA_* and the
+  terminal size, set per job) and `process_environment()` (NUMBA_*, CUDA_* and the NBNUMBA_
+  settings read when a module is imported: fixed when a worker starts, so a client whose
+  values differ runs in-process), and whether the client could have written the same files:
+  `process_context()` (namespaces, root folder, groups, capabilities: the same, or the
+  client runs in-process).
+- Messages: SOCK_SEQPACKET, so each `send` arrives whole; a message is one kind byte and a
+  JSON body, with file descriptors beside it where the kind carries them.  The client sends
+  JOB (with its fds 0, 1, 2), CANCEL, STATUS or STOP; the server answers ACCEPTED or
+  DECLINED, then RUNNING when a worker starts the job and EXITED at its end.  Between the
+  server and a worker: READY (warm), JOB, CANCEL, EXITED.
+"""
+import array
+import hashlib
+import json
+import os
+import socket
+import stat
+import struct
+import sys
+from importlib.util import find_spec
+
+SOCKET_NAME = "server.sock"
+LOG_NAME = "server.log"
+LOCK_NAME = "server.lock"
+MAX_MESSAGE = 1 << 18            # a SOCK_SEQPACKET message's size limit (the socket buffer's)
+OFF = "off"                      # NBNUMBA_SERVER=off: always in-process
+
+JOB, CANCEL, STATUS, STOP = b"J", b"C", b"S", b"Q"                 # client -> server
+ACCEPTED, DECLINED, RUNNING, EXITED, REPORT = b"A", b"D", b"R", b"X", b"T"   # server -> client
+READY = b"W"                                                       # worker -> server
+
+# read when a module is imported, so fixed for a warm worker's life (kernels/cuda.py)
+IMPORT_TIME_SETTINGS = ("NBNUMBA_CUDA_MAX_REGISTERS",)
+# the launcher's own settings, never a job's
+LAUNCHER_SETTINGS = ("NBNUMBA_SERVER",)
+TERMINAL = ("COLUMNS", "LINES")  # -h fits the terminal (shutil.get_terminal_size reads these first)
+
+
+def package_root():
+    """The folder of the nbnumba package this process runs."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def runtime_dir(env=os.environ):
+    """The user's server folder: $XDG_RUNTIME_DIR/nbnumba, or /tmp/nbnumba-UID."""
+    base = env.get("XDG_RUNTIME_DIR", "")
+    if base and os.path.isabs(base) and os.path.isdir(base):
+        return os.path.join(base, "nbnumba")
+    return "/tmp/nbnumba-%d" % os.geteuid()
+
+
+def socket_path(env=os.environ):
+    """The server's socket: NBNUMBA_SERVER when it names one, else in runtime_dir()."""
+    named = env.get("NBNUMBA_SERVER", "")
+    if named and named != OFF:
+        return os.path.abspath(named)
+    return os.path.join(runtime_dir(env), SOCKET_NAME)
+
+
+def check_folder(path):
+    """None when `path` is a folder (not a link) of this user with mode 0700, else why not."""
+    try:
+        st = os.lstat(path)
+    except OSError as e:
+        return "%s: %s" % (path, e.strerror)
+    if not stat.S_ISDIR(st.st_mode):
+        return "%s is not a folder" % path
+    if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) != 0o700:
+        return ("%s has owner %d and mode %04o: it must be a folder of user %d with mode 0700"
+                % (path, st.st_uid, stat.S_IMODE(st.st_mode), os.geteuid()))
+    return None
+
+
+def make_folder(path):
+    """Create the socket's folder with mode 0700 if it is missing; None, or why it cannot be used."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        return "cannot create %s: %s" % (path, e.strerror)
+    return check_folder(path)
+
+
+def source_digest(root=None):
+    """sha1 over the nbnumba sources under `root` (default: this package), the Python version,
+    and where NumPy, Numba, llvmlite and numba-cuda are installed with their __init__.py's
+    size and modification time (found without importing them)."""
+    root = root or package_root()
+    h = hashlib.sha1(sys.version.encode())
+    for folder, subfolders, files in os.walk(root):
+        subfolders.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                h.update(os.path.relpath(path, root).encode() + b"\0")
+                try:
+                    with open(path, "rb") as f:
+                        h.update(f.read())
+                except OSError:
+                    h.update(b"\1unreadable")
+    for name in ("numpy", "numba", "llvmlite", "numba_cuda"):
+        try:
+            origin = find_spec(name).origin
+            st = os.stat(origin)
+            h.update(("%s %s %d %d\n" % (name, origin, st.st_size, st.st_mtime_ns)).encode())
+        except (AttributeError, ImportError, OSError, TypeError, ValueError):
+            h.update(("%s absent\n" % name).encode())
+    return h.hexdigest()
+
+
+def job_environment(env=os.environ):
+    """The variables a job takes from its client: NBNUMBA_* (but the launcher's and the
+    import-time ones) and the terminal size."""
+    return {k: v for k, v in env.items()
+            if (k.startswith("NBNUMBA_") and k not in LAUNCHER_SETTINGS and k not in IMPORT_TIME_SETTINGS)
+            or k in TERMINAL}
+
+
+def process_environment(env=os.environ):
+    """The variables fixed when a worker starts: NUMBA_*, CUDA_* and IMPORT_TIME_SETTINGS."""
+    return {k: v for k, v in env.items() if k.startswith(("NUMBA_", "CUDA_")) or k in IMPORT_TIME_SETTINGS}
+
+
+def process_context():
+    """What, beyond its user id and umask, decides which files a process reaches and how it
+    may write them: its mount and user namespaces, its root folder, its groups, its
+    capabilities and seccomp mode.  A job runs in the server's context, so a client whose
+    context differs (in a container, behind setpriv, sg or unshare) runs in-process."""
+    context = {"gid": os.getegid(), "groups": sorted(os.getgroups())}
+    for name in ("mnt", "user"):
+        try:
+            context[name] = os.readlink("/proc/self/ns/" + name)
+        except OSError:
+            pass
+    root = os.stat("/")
+    context["root"] = [root.st_dev, root.st_ino]
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(("CapEff:", "CapBnd:", "NoNewPrivs:", "Seccomp:")):
+                    name, value = line.split(":", 1)
+                    context[name] = value.strip()
+    except OSError:
+        pass
+    return context
+
+
+def differences(mine, theirs):
+    """The sorted keys whose values differ between two dicts."""
+    return sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+
+
+def peer_uid(sock):
+    """The user id of the process at the other end of a connected Unix socket."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
+
+
+def send(sock, kind, body=None, fds=()):
+    """Send one message: kind, a JSON body, and the file descriptors fds (SCM_RIGHTS)."""
+    data = kind + json.dumps(body if body is not None else {}).encode()
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    sock.sendmsg([data], ancillary)
+
+
+def receive(sock, max_fds=0):
+    """(kind, body, fds) of the next message, or None at the end of the connection (a message
+    that is not ours counts as an end).  The caller owns (closes) the fds."""
+    space = socket.CMSG_SPACE(max_fds * array.array("i").itemsize) if max_fds else 0
+    data, ancillary, flags, _ = sock.recvmsg(MAX_MESSAGE, space)
+    fds = array.array("i")
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
+    try:
+        if not data or flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
+            raise ValueError("end of the connection, or a message cut short")
+        return data[:1], json.loads(data[1:]), list(fds)
+    except ValueError:
+        for fd in fds:
+            os.close(fd)
+        return None
