@@ -254,6 +254,26 @@ def start_cpu_target():
     cpu_target.target_context.refresh()
 
 
+_ARRAY_TYPES = {}      # (class, dtype, ndim, layout flags, writeable) -> Numba type
+
+
+def argument_types(args):
+    """numba.typeof of each argument, NumPy arrays' types kept per class, dtype, dimensions,
+    layout and writeability: typing a record array anew (the kernel parameters) costs about
+    1 ms, which each job of a warm process (batch, server) would pay when loading its kernels."""
+    types_ = []
+    for a in args:
+        if type(a) is np.ndarray:
+            f = a.flags
+            key = (a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.aligned, f.writeable)
+            if key not in _ARRAY_TYPES:
+                _ARRAY_TYPES[key] = numba.typeof(a)
+            types_.append(_ARRAY_TYPES[key])
+        else:
+            types_.append(numba.typeof(a))
+    return tuple(types_)
+
+
 # ---- 4. float32 clones ----
 
 def jit_options(fn):

@@ -12,7 +12,7 @@ import types
 
 import numpy as np
 import pytest
-from numba import from_dtype, njit
+from numba import from_dtype, njit, typeof
 from numba import types as nt
 from numba.extending import register_jitable
 
@@ -130,3 +130,13 @@ def test_double_kernel_compiles_without_fma_contraction():
     finally:
         dispatcher.get_current_device = saved
     assert plain.count("fma.rn.f64") < contracted.count("fma.rn.f64")
+
+
+def test_argument_types_match_numba_typeof_and_are_kept_per_layout():
+    record = np.zeros(1, dtype=PARAMS)
+    readonly = np.zeros((3, 4))
+    readonly.flags.writeable = False
+    args = (record, np.zeros((3, 4)), readonly, np.zeros((3, 4), order="F"), np.zeros((3, 4))[:, ::2],
+            np.zeros(5, dtype=np.float32), np.int64(0), 1.5, False)
+    assert numba_internals.argument_types(args) == tuple(typeof(a) for a in args)
+    assert numba_internals.argument_types(args) == tuple(typeof(a) for a in args)    # from the memo

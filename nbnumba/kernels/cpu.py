@@ -10,7 +10,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from nbnumba.numba_internals import physics_keyed
+from nbnumba.numba_internals import argument_types, physics_keyed
 from nbnumba.kernels.params import LAST, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 from nbnumba.kernels.physics import pixel_value, render_pixels
 
@@ -98,9 +98,9 @@ class CpuRender:
     def load(self):
         """Compile the kernels, or load them from Numba's cache (the "kernel load" phase)."""
         zero = np.int64(0)
-        _render_box.compile(tuple(numba.typeof(a) for a in self._args() + (
+        _render_box.compile(argument_types(self._args() + (
             zero, zero, zero, zero, zero, zero, zero, self.image, self.flags, self.omega)))
-        _account.compile(tuple(numba.typeof(a) for a in (
+        _account.compile(argument_types((
             self.flags, self.omega, zero, zero, zero, zero, zero, zero, self.omega_rows, False)))
 
     def render(self, t_lo, t_hi, unrot_idx, interp_cut, count_omega=True):

@@ -44,7 +44,7 @@ from numba import cuda
 
 from nbnumba.cfuncs import vectors
 from nbnumba.kernels import physics
-from nbnumba.numba_internals import guard_loaded, no_fma_contraction, physics_keyed, retype_functions
+from nbnumba.numba_internals import argument_types, guard_loaded, no_fma_contraction, physics_keyed, retype_functions
 from nbnumba.kernels.params import LAST, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 
 NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)
@@ -210,7 +210,7 @@ class CudaRender:
         compile_for = getattr(self.kernel, "compile", None)    # absent under the simulator
         if compile_for is not None:
             zero = np.int64(0)
-            compile_for(tuple(numba.typeof(a) for a in self.arrays + (zero,) * 8 + (
+            compile_for(argument_types(self.arrays + (zero,) * 8 + (
                 self.d_image, self.d_flags, self.d_omega, self.d_firsts)))
 
     def _flush(self):
