@@ -10,7 +10,7 @@ import pytest
 
 import nbnumba
 from golden import cli_env
-from nbnumba.command.cli import NO_ARGS_HINT, flag_help_text
+from nbnumba.args.helptext import NO_ARGS_HINT, flag_help_text
 from nbnumba.args.flagdoc import flag_reference
 from nbnumba.args.flags import FLAGS, PREPASS, TOPICS
 

@@ -100,7 +100,7 @@ def dask_setup(worker):
 
 
 def _in_folder(outdir, args, out, lines):
-    from nbnumba.command.cli import run_job
+    from nbnumba.job import run_job
     here = os.getcwd()
     try:
         os.chdir(outdir)

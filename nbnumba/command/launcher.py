@@ -27,7 +27,6 @@ print one line and exit with status 1.
 import os
 import select
 import signal
-import socket
 import sys
 
 from nbnumba import interrupt
@@ -61,20 +60,6 @@ def _say(line):
         pass
 
 
-def connect(path, timeout=HANDSHAKE_SECONDS):
-    """A connection to the server at path, or None where none runs or it is another user's."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(path)
-        if wire.peer_uid(sock) == os.geteuid():
-            return sock
-    except OSError:
-        pass
-    sock.close()
-    return None
-
-
 def _open_std_fds():
     """Those of fds 0, 1, 2 that are open."""
     fds = []
@@ -100,7 +85,7 @@ def through_server(argv):
         cwd = os.getcwd()
     except OSError:      # a deleted working folder: the in-process run reports it as the C would
         return None
-    sock = connect(path)
+    sock = wire.connect(path, HANDSHAKE_SECONDS)
     if sock is None:
         if named:
             _say("nbnumba: warning: NBNUMBA_SERVER=%s: no nbnumba server of yours answers there: "

@@ -37,7 +37,6 @@ import time
 import traceback
 
 from nbnumba.command import wire
-from nbnumba.command.launcher import connect
 
 DEFAULT_IDLE = "15m"
 DEFAULT_CPU_WORKERS = 2           # two jobs overlap one's serial phases with the other's render
@@ -472,7 +471,7 @@ def describe_duration(seconds):
 
 def ask(path, kind, timeout=HANDSHAKE_SECONDS):
     """(connection, answer body) of a STATUS or STOP request, or (None, None) where no server answers."""
-    sock = connect(path, timeout)
+    sock = wire.connect(path, timeout)
     if sock is None:
         return None, None
     try:

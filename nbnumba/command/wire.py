@@ -168,6 +168,20 @@ def peer_uid(sock):
     return struct.unpack("3i", creds)[1]
 
 
+def connect(path, timeout):
+    """A connection to the server at path, or None where none runs or it is another user's."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+        if peer_uid(sock) == os.geteuid():
+            return sock
+    except OSError:
+        pass
+    sock.close()
+    return None
+
+
 def send(sock, kind, body=None, fds=()):
     """Send one message: kind, a JSON body, and the file descriptors fds (SCM_RIGHTS)."""
     data = kind + json.dumps(body if body is not None else {}).encode()

@@ -9,7 +9,7 @@ creates the CUDA context and loads the kernels with a 2x2-pixel render), says RE
 takes jobs one at a time.  For a job it takes on the client's working folder, umask, job
 environment (wire.job_environment; NBNUMBA_DEVICE defaults to the server's --device) and
 the client's fds 0, 1, 2 (dup2 onto its own: a closed one gets /dev/null, and a closed
-stdout is a closed command_stdout), runs command.cli.run_job, and puts its own back.
+stdout is a closed command_stdout), runs nbnumba.job.run_job, and puts its own back.
 Numba's loaded kernels and the parsed structure-factor files stay between jobs.
 
 A CANCEL from the server (the client caught a signal, or went away) is `interrupt.request`ed
@@ -26,7 +26,8 @@ import threading
 import traceback
 
 from nbnumba import interrupt
-from nbnumba.command import cli, streams, wire
+from nbnumba.command import streams, wire
+from nbnumba.job import prepare_process, run_job
 
 # a render of 2x2 pixels: loads the CUDA kernels and creates the context before the first job
 TINY = "-default_F 1 -cell 10 10 10 90 90 90 -lambda 1 -N 1 -distance 100 -detpixels 2 -pixel 0.1".split()
@@ -34,7 +35,7 @@ TINY = "-default_F 1 -cell 10 10 10 90 90 90 -lambda 1 -N 1 -distance 100 -detpi
 
 def warm_up(device):
     """Import and start what a render needs on `device` (auto|cpu|cuda); the device it resolves to."""
-    cli.warm_up()
+    prepare_process()
     if device == "cpu":
         return "cpu"
     from nbnumba.kernels.serial_replay import cuda_available
@@ -115,7 +116,7 @@ class Worker:
         try:
             interrupt.checkpoint()          # cancelled before it began
             out = streams.Stdout(1, closed=1 not in passed)
-            return {"code": cli.run_job(job["argv"], out, streams.err_line)}
+            return {"code": run_job(job["argv"], out, streams.err_line)}
         except interrupt.Interrupted as stop:
             return {"signal": stop.signum}
         except BaseException:               # NBNUMBA_DEBUG's traceback, or a bug: as Python shows it
