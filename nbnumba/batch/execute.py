@@ -75,9 +75,8 @@ def default_workers(cores=None):
 
     1 (this process, job after job) where the jobs render on a GPU (NBNUMBA_DEVICE is not
     cpu and a CUDA GPU is present) and on machines of at most 2 cores, where it was measured
-    fastest (docs/performance.md: on 2 cores a 100-frame series of small images takes 1.9 s
-    here against 2.8 s on two processes of one thread, whose start-up does not pay back, and
-    a long series runs at the same rate both ways).  With more cores, one process per 2
+    fastest (docs/performance.md: on 2 cores a 100-frame series of 256x256 images takes 1.5 s
+    in this process against 3.4 s on two worker processes, whose start-up does not pay back).  With more cores, one process per 2
     cores (2 Numba threads each), or 1 without Dask: a job's set-up and outputs are
     sequential, so processes rendering side by side scale where one process's threads do not."""
     cores = cores or len(os.sched_getaffinity(0))
