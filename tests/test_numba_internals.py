@@ -90,21 +90,24 @@ def test_cache_key_follows_the_physics_sources(tmp_path):
     assert cpu._render_box.py_func.__qualname__.endswith("_" + numba_internals.DIGEST)
 
 
-def test_start_cpu_target_skips_scipy_blas():
-    code = ("import sys; from nbnumba.numba_internals import start_cpu_target; start_cpu_target(); "
-            "import numba.np.arraymath as a; print(a._HAVE_BLAS, 'scipy.linalg' in sys.modules)")
+def python_c(code):
+    """What `python -c code` prints (it must succeed)."""
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.splitlines() == ["False False"]
+    return p.stdout.split()
+
+
+def test_start_cpu_target_skips_scipy_blas():
+    assert python_c("import sys; from nbnumba.numba_internals import start_cpu_target; start_cpu_target(); "
+                    "import numba.np.arraymath as a; print(a._HAVE_BLAS, 'scipy.linalg' in sys.modules)"
+                    ) == ["False", "False"]
 
 
 def test_scipy_imports_normally_after_start_cpu_target():
     pytest.importorskip("scipy.linalg")     # SciPy is not among nbnumba's requirements
-    code = ("from nbnumba.numba_internals import start_cpu_target; start_cpu_target(); "
-            "import scipy.linalg.cython_blas, scipy.linalg; print(scipy.linalg.norm([3.0, 4.0]))")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == ["5.0"]
+    assert python_c("from nbnumba.numba_internals import start_cpu_target; start_cpu_target(); "
+                    "import scipy.linalg.cython_blas, scipy.linalg; print(scipy.linalg.norm([3.0, 4.0]))"
+                    ) == ["5.0"]
 
 
 def nvvm_available():
