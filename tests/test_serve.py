@@ -438,6 +438,13 @@ def test_a_socket_folder_others_can_enter_is_refused(tmp_path):
     assert os.listdir(tmp_path / "nbnumba") == []
 
 
+@pytest.mark.parametrize("workers", ["0", "-1"])
+def test_a_worker_count_below_one_is_refused(tmp_path, workers):
+    p = nbnumba(["serve", "--workers", workers], tmp_path, environment(tmp_path))
+    assert p.returncode == 2 and p.stderr.splitlines()[-1] == "nbnumba serve: error: --workers must be 1 or more"
+    assert not (tmp_path / "nbnumba").exists()
+
+
 def as_root_only():
     if os.geteuid() != 0:
         pytest.skip("needs root, to act as a second user (uid %d)" % OTHER_UID)

@@ -600,7 +600,7 @@ def parser():
                    help="exit after this long without a job: 90s, 15m, 2h; 0 never (default %s)" % DEFAULT_IDLE)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="the device of jobs that choose none (-device, NBNUMBA_DEVICE) (default auto)")
-    p.add_argument("--workers", type=int, default=0, metavar="N",
+    p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="jobs rendered at once (default: 1 on a GPU, %d on CPUs)" % DEFAULT_CPU_WORKERS)
     p.add_argument("--foreground", action="store_true", help="serve in this process, logging to stderr")
     p.add_argument("--status", action="store_true", help="describe the running server (exit 3: none runs)")
@@ -612,7 +612,7 @@ def parser():
 def main(argv):
     """`nbnumba serve ARGS`: the exit code."""
     options = parser().parse_args(argv)
-    if options.workers < 0:
+    if options.workers is not None and options.workers < 1:
         parser().error("--workers must be 1 or more")
     path = wire.socket_path()
     if options.status:
