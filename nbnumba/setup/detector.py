@@ -77,45 +77,17 @@ class Frame:
 
 
 @dataclass(frozen=True, eq=False)
-class Detector:
+class Detector(Raster, Frame):
     """The oriented detector: every geometric value of the render, the summary and the image
-    headers (the Raster's and Frame's fields, with the beam centres, axes, pix0 and
-    distances as orientation leaves them)."""
-    fpixels: int
-    spixels: int
-    pixels: int
-    pixel_size: float
-    detsize_f: float
-    detsize_s: float
-    roi_xmin: int
-    roi_xmax: int
-    roi_ymin: int
-    roi_ymax: int
-    progress_pixels: int
+    headers (the Raster's and Frame's fields, with the beam centres, axes and distances as
+    orientation leaves them, and what orientation adds)."""
     beam_convention: str
-    detector_pivot: str
-    Xbeam: float
-    Ybeam: float
-    Fbeam: float
-    Sbeam: float
-    Xclose: float
-    Yclose: float
-    Fclose: float
-    Sclose: float
     ORGX: float
     ORGY: float
     distance: float
     close_distance: float
     detector_twotheta: float
-    beam_vector: np.ndarray
-    fdet_vector: np.ndarray
-    sdet_vector: np.ndarray
-    odet_vector: np.ndarray
     pix0_vector: np.ndarray
-    twotheta_axis: np.ndarray
-    polar_vector: np.ndarray
-    spindle_vector: np.ndarray
-    vert_vector: np.ndarray
     dials_origin: np.ndarray
 
 
