@@ -104,10 +104,7 @@ class deferred:
     def __exit__(self, *exc):
         global _depth
         _depth -= 1
-        if not _depth and _pending:
-            signum = _pending[0]
-            _pending.clear()
-            raise Interrupted(signum)
+        checkpoint()
         return False
 
 

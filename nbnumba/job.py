@@ -14,17 +14,20 @@ HELP_WORDS = ("-h", "--help", "-help")
 VERSION_WORDS = ("--version",)
 
 
-_jobs_run = []
+_warm = False       # whether this process has imported what a job needs (a job ran, or prepare_process)
 
 
 def prepare_process():
     """Import what a render needs and start Numba's CPU target, as a process that will run
-    jobs does before its first (a server's worker): its jobs' -timings then count no imports."""
+    jobs does before its first (a server's worker): its jobs' -timings then count no imports.
+    NumPy ignores floating-point errors from then on, as in run_job (the worker's warm-up
+    render included)."""
+    global _warm
     from nbnumba.numba_internals import start_cpu_target
     import nbnumba.simulation  # noqa: F401
     start_cpu_target()
     np.seterr(all="ignore")
-    _jobs_run.append(1)
+    _warm = True
 
 
 def run_job(args, out, err):
@@ -41,19 +44,23 @@ def run_job(args, out, err):
         out.write(f"nbnumba {__version__}\n")
         out.flush()
         return 0
+    global _warm
     started = time.perf_counter()
-    age = process_age() if not _jobs_run else 0.0      # a warm process imported nothing for this job
-    _jobs_run.append(1)
+    age = process_age() if not _warm else 0.0      # a warm process imported nothing for this job
+    _warm = True
     try:
         from nbnumba.numba_internals import start_cpu_target
         from nbnumba.simulation import Simulation
         imported = time.perf_counter()
         start_cpu_target()
-        sim = Simulation.from_args(list(args), out=out.write, warn=err, write_files=True, read_fdump=True)
-        out.on_error = sim.warn
-        sim.clock.add("imports", (age if age is not None else 0.0) + imported - started)
-        sim.clock.add("numba start-up", time.perf_counter() - imported)
-        sim.run()
+        # the C computes on through inf and NaN silently; so does NumPy here (odd input warns
+        # once, through Simulation.warn, never with a NumPy RuntimeWarning per operation)
+        with np.errstate(all="ignore"):
+            sim = Simulation.from_args(list(args), out=out.write, warn=err, write_files=True, read_fdump=True)
+            out.on_error = sim.warn
+            sim.clock.add("imports", (age if age is not None else 0.0) + imported - started)
+            sim.clock.add("numba start-up", time.perf_counter() - imported)
+            sim.run()
         out.flush()
         if sim.settings.timings:
             err(sim.clock.line())

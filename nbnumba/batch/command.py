@@ -21,8 +21,8 @@ import click
 from nbnumba import interrupt
 from nbnumba.errors import NBError
 from nbnumba.batch.execute import RETRIES, Batch, default_workers
-from nbnumba.batch.manifest import NAME
-from nbnumba.batch.plan import PlanError, parse_plan
+from nbnumba.batch import manifest
+from nbnumba.batch.plan import PlanError, parse_plan, where
 
 PLAIN_EVERY = 10.0          # seconds between plain progress lines
 
@@ -34,11 +34,11 @@ def _clock(seconds):
 
 
 class Progress:
-    """Called with each JobResult as its job ends; draws the progress on `stream`."""
+    """Called with each JobResult as its job ends; draws the progress on stderr."""
 
-    def __init__(self, total, stream=None, tty=None):
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty() if tty is None else tty
+    def __init__(self, total):
+        self.stream = sys.stderr
+        self.tty = self.stream.isatty()
         self.total = total
         self.counts = {"done": 0, "skipped": 0, "failed": 0}
         self.t0 = time.perf_counter()
@@ -90,9 +90,7 @@ class Progress:
 def summary(results, seconds, source, outdir, interrupted=False):
     """The lines that end a batch: counts and wall time, each failed job with its error line,
     where the manifest is."""
-    counts = {status: 0 for status in ("done", "skipped", "failed", "pending")}
-    for r in results:
-        counts[r.status] += 1
+    counts = manifest.counts(results)
     rate = (counts["done"] + counts["failed"]) / seconds if seconds > 0 else 0.0
     head = "nbnumba batch: %s%d images in %.2f s (%.1f images/s): %d done, %d skipped, %d failed" % (
         "interrupted: " if interrupted else "", len(results), seconds, rate, counts["done"], counts["skipped"],
@@ -100,10 +98,8 @@ def summary(results, seconds, source, outdir, interrupted=False):
     lines = [head + (", %d not run (--resume continues)" % counts["pending"] if counts["pending"] else "")]
     for r in results:
         if r.status == "failed":
-            where = "%s line %d" % (source, r.job.line) if r.job.line else "job"
-            where += " frame %d" % r.job.frame if r.job.frame else ""
-            lines.append("failed: %s: %s" % (where, r.lines[-1] if r.lines else "(no message)"))
-    lines.append("manifest: " + os.path.join(outdir, NAME))
+            lines.append("failed: %s: %s" % (where(r.job, source), r.lines[-1] if r.lines else "(no message)"))
+    lines.append("manifest: " + os.path.join(outdir, manifest.NAME))
     return lines
 
 

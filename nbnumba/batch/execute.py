@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from nbnumba import interrupt
 from nbnumba.batch import manifest, plan, worker
-from nbnumba.batch.plan import Job
+from nbnumba.batch.plan import Job, runs_where_it_starts
 from nbnumba.errors import NBError
 
 RETRIES = 2
@@ -70,16 +70,22 @@ class JobResult:
     arrays: dict = None
 
 
-def default_workers(cores=None):
+def _cores():
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def default_workers():
     """The embedded default of `nbnumba batch`: how many worker processes to start here.
 
     1 (this process, job after job) where the jobs render on a GPU (NBNUMBA_DEVICE is not
     cpu and a CUDA GPU is present) and on machines of at most 2 cores, where it was measured
     fastest (docs/performance.md: on 2 cores a 100-frame series of 256x256 images takes 1.5 s
-    in this process against 3.4 s on two worker processes, whose start-up does not pay back).  With more cores, one process per 2
-    cores (2 Numba threads each), or 1 without Dask: a job's set-up and outputs are
-    sequential, so processes rendering side by side scale where one process's threads do not."""
-    cores = cores or len(os.sched_getaffinity(0))
+    in this process against 3.4 s on two worker processes, whose start-up does not pay
+    back).  With more cores, one process per 2 cores (2 Numba threads each), or 1 without
+    Dask: a job's set-up and outputs are sequential, so processes rendering side by side
+    scale where one process's threads do not."""
+    cores = _cores()
     if cores <= 2:
         return 1
     if os.environ.get("NBNUMBA_DEVICE", "auto") != "cpu":
@@ -93,13 +99,12 @@ def default_workers(cores=None):
     return cores // 2
 
 
-def worker_env(workers, cores=None):
+def worker_env(workers):
     """The environment of LocalCluster workers: the cores shared out as Numba threads (unless
     NUMBA_NUM_THREADS is set already)."""
     if "NUMBA_NUM_THREADS" in os.environ:
         return {}
-    cores = cores or len(os.sched_getaffinity(0))
-    return {"NUMBA_NUM_THREADS": str(max(1, cores // workers))}
+    return {"NUMBA_NUM_THREADS": str(max(1, _cores() // workers))}
 
 
 def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retries=RETRIES, on_result=None,
@@ -153,7 +158,8 @@ class Batch:
             outdir = os.path.abspath(outdir)
             plan.check_outputs(jobs, outdir, source)
         self.outdir, self.resume, self.source = outdir, resume, source
-        self.results = [JobResult(j, j.run_args(cwd, outdir)) for j in jobs]
+        elsewhere = not runs_where_it_starts(cwd, outdir)
+        self.results = [JobResult(j, j.args_from(cwd, elsewhere)) for j in jobs]
 
     def run(self, client=None, workers=None, retries=RETRIES, on_result=None):
         """Run the jobs (see `render`); returns `results`."""

@@ -16,7 +16,6 @@ it is always a complete manifest.  `--resume` skips a job whose arguments an ear
 lists as done or skipped and whose output files are all there (each was renamed into place
 complete).
 """
-import glob
 import json
 import os
 import time
@@ -60,15 +59,33 @@ def complete(earlier_entry, job, outdir):
 
 def remove_temporaries(jobs, outdir):
     """Remove the temporary files (".NAME.XXXXXX.tmp", io/outfile.py) of a run that was killed
-    while writing these jobs' outputs."""
+    while writing these jobs' outputs (each folder listed once)."""
+    wanted = {}         # folder -> the output names in it
     for job in jobs:
         for name in job.outputs.values():
             folder, base = os.path.split(os.path.join(outdir, name))
-            for tmp in glob.glob(os.path.join(glob.escape(folder), "." + glob.escape(base) + ".*.tmp")):
+            wanted.setdefault(folder, set()).add(base)
+    for folder, bases in wanted.items():
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for tmp in names:
+            core = tmp[1:-4]        # ".BASE.XXXXXX.tmp" -> "BASE.XXXXXX"
+            if tmp.startswith(".") and tmp.endswith(".tmp") and any(
+                    core[:k] in bases for k in range(len(core)) if core[k] == "."):
                 try:
-                    os.unlink(tmp)
+                    os.unlink(os.path.join(folder, tmp))
                 except OSError:
                     pass
+
+
+def counts(results):
+    """{status: how many results have it} for done, skipped, failed and pending."""
+    tally = {status: 0 for status in ("done", "skipped", "failed", "pending")}
+    for r in results:
+        tally[r.status] += 1
+    return tally
 
 
 class Book:
@@ -89,9 +106,7 @@ class Book:
 
     def write(self):
         self.last = time.perf_counter()
-        counts = {status: 0 for status in ("done", "skipped", "failed", "pending")}
-        for r in self.results:
-            counts[r.status] += 1
-        head = json.dumps(dict(self.head, wall_s=round(self.last - self.t0, 3), counts=counts), indent=1)
+        head = json.dumps(dict(self.head, wall_s=round(self.last - self.t0, 3), counts=counts(self.results)),
+                          indent=1)
         jobs = ",\n".join("  " + json.dumps(entry(r)) for r in self.results)       # one line per job
         write_output(self.path, [(head[:-2] + ',\n "jobs": [\n' + jobs + "\n ]\n}\n").encode()])

@@ -80,13 +80,22 @@ class Job:
     def run_args(self, cwd, outdir):
         """The arguments to run in `outdir`, with the input file names made absolute (from
         `cwd`) when the job runs elsewhere (outdir None: in a worker's own folder)."""
-        if outdir is not None and os.path.realpath(outdir) == os.path.realpath(cwd):
-            return list(self.args)
+        return self.args_from(cwd, not runs_where_it_starts(cwd, outdir))
+
+    def args_from(self, cwd, elsewhere):
+        """The arguments, with the input file names made absolute from `cwd` if `elsewhere`."""
         args = list(self.args)
-        for j in self.inputs:
-            if args[j]:
-                args[j] = os.path.join(cwd, args[j])
+        if elsewhere:
+            for j in self.inputs:
+                if args[j]:
+                    args[j] = os.path.join(cwd, args[j])
         return args
+
+
+def runs_where_it_starts(cwd, outdir):
+    """Whether jobs run in `outdir` run in the folder `cwd` itself (their input names then
+    stay as they are)."""
+    return outdir is not None and os.path.realpath(outdir) == os.path.realpath(cwd)
 
 
 def _read(args):
@@ -296,10 +305,11 @@ def check_outputs(jobs, outdir, source="plan"):
         for name in j.outputs.values():
             path = os.path.normpath(os.path.join(outdir, name))
             if path in owner and owner[path] is not j:
-                raise PlanError(f"{_where(owner[path], source)} and {_where(j, source)} both write {name}")
+                raise PlanError(f"{where(owner[path], source)} and {where(j, source)} both write {name}")
             owner[path] = j
 
 
-def _where(j, source):
+def where(j, source):
+    """Where job j comes from, for messages: "PLAN line N frame F" (or "job ...")."""
     place = f"{source} line {j.line}" if j.line else "job"
     return f"{place} frame {j.frame}" if j.frame else place

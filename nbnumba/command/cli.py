@@ -14,8 +14,6 @@ The console script starts in command/launcher.py, which hands the run to the use
 import os
 import sys
 
-import numpy as np
-
 from nbnumba import interrupt
 from nbnumba.command import streams
 from nbnumba.job import run_job
@@ -26,9 +24,6 @@ def simulate(args):
     ends the process here, as it ends the C)."""
     out = streams.command_stdout()
     interrupt.install()
-    # the C computes on through inf and NaN silently; so does numpy here (odd input warns once,
-    # through Simulation.warn, never with a numpy RuntimeWarning per operation)
-    np.seterr(all="ignore")
     try:
         code = run_job(args, out, streams.err_line)
     except interrupt.Interrupted as stop:      # a signal, or stdout is a closed pipe

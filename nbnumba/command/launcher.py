@@ -34,7 +34,6 @@ from nbnumba.command import wire
 
 HANDSHAKE_SECONDS = 10      # a server that does not answer a job in this time is not used
 CANCEL_SECONDS = 30         # after a cancel, how long to wait for the job to stop
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def main():
@@ -112,7 +111,7 @@ def _follow(sock):
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)        # each caught signal's number arrives here
-    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    handlers = {sig: signal.getsignal(sig) for sig in interrupt.SIGNALS}
     for sig, handler in handlers.items():
         if handler != signal.SIG_IGN:
             signal.signal(sig, lambda signum, frame: None)

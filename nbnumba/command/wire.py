@@ -31,8 +31,6 @@ import sys
 from importlib.util import find_spec
 
 SOCKET_NAME = "server.sock"
-LOG_NAME = "server.log"
-LOCK_NAME = "server.lock"
 MAX_MESSAGE = 1 << 18            # a SOCK_SEQPACKET message's size limit (the socket buffer's)
 OFF = "off"                      # NBNUMBA_SERVER=off: always in-process
 
