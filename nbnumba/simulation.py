@@ -29,7 +29,6 @@ from nbnumba.output.images import write_outputs
 from nbnumba.output.statistics import statistics
 from nbnumba.output.trace import config_line
 from nbnumba.setup import crystal, detector, mosaic, sources, steps, structure_factors
-from nbnumba.setup.detector import RoiBox
 from nbnumba.setup.records import Setup
 from nbnumba.timings import PhaseClock
 
@@ -107,7 +106,7 @@ class Simulation:
         self.rng = None
         self.records = None
         self.plan = None
-        self.result = None
+        self.rendering = None
 
     @classmethod
     def from_args(cls, argv, *, out=None, warn=None, write_files=False, read_fdump=False):
@@ -181,38 +180,25 @@ class Simulation:
         self.warn.note("nbnumba: rendering on %s in %s precision" % (device, precision))
         with clock.phase("kernel load"):
             run = serial_replay.prepare(self.plan, target)
-        rendered = self._rendered_mask(su)
         trace_idx = None
         if o.trace_fpixel >= 0 and o.trace_spixel >= 0:
             self.out(config_line(o.trace_spixel, o.trace_fpixel) + "\n")
             idx = o.trace_spixel * d.fpixels + o.trace_fpixel
-            if o.trace_fpixel < d.fpixels and o.trace_spixel < d.spixels and rendered[idx]:
+            box = run.box
+            if (box.x0 <= o.trace_fpixel <= box.x1 and box.y0 <= o.trace_spixel <= box.y1
+                    and (su.mask is None or su.mask[idx] != 0)):
                 trace_idx = idx
         with clock.phase("render"):
             rendering = serial_replay.render(run, report.LiveReport(su, run, self.out, trace_idx))
         with clock.phase("outputs"):
             report.solid_angle(rendering.omega_sum, su.sampling.steps, self.out)
-            stats = statistics(su, rendering.image, rendered)
+            stats = statistics(su, rendering.image, run.box)
             images = write_outputs(su, stats, rendering.image, self.rng, self.out, self.write_files)
         interrupt.checkpoint()
         self.rendering = rendering
         shape = (d.spixels, d.fpixels) if d.fpixels >= 0 and d.spixels >= 0 else (-1,)   # -detpixels -10: flat
-        self.result = Result(
+        return Result(
             rendering.image.reshape(shape), images.intimage.reshape(shape),
             images.noiseimage.reshape(shape) if images.noiseimage is not None else None,
             images.pgm.reshape(shape) if images.pgm is not None else None,
             stats, self._stdout.getvalue() if self._stdout is not None else "", su)
-        return self.result
-
-    @staticmethod
-    def _rendered_mask(su):
-        """The pixels the C renders: inside the ROI box and not masked off (none when a side of
-        the detector is 0 or below: its loops do not run)."""
-        d = su.detector
-        rendered = np.zeros(max(d.pixels, 0), dtype=bool)
-        box = RoiBox.of(d)
-        if box.size:
-            rendered.reshape(d.spixels, d.fpixels)[box.y0:box.y1 + 1, box.x0:box.x1 + 1] = True
-            if su.mask is not None:
-                rendered &= su.mask != 0
-        return rendered

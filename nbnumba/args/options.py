@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from nbnumba.constants import BEAM, MOSFLM, SQUARE
+from nbnumba.constants import BEAM, MOSFLM, R_E_SQR, SQUARE
 
 
 def _vector(x=0.0, y=0.0, z=0.0, mag=0.0):
@@ -58,7 +58,7 @@ class Options:
     vdivsteps: int = -1
     dispsteps: int = -1
     mosaic_domains: int = -1
-    r_e_sqr: float = 7.94079248018965e-30
+    r_e_sqr: float = R_E_SQR
     fluence: float = 125932015286227086360700780544.0
     flux: float = 0.0
     exposure: float = 1.0

@@ -204,9 +204,10 @@ def _second_pass_scan(scanner, text, path, bounds, F):
         stored += 1
 
 
-def read_hkl(path, default_F, out, warn=lambda text: None):
+def read_hkl(path, default_F, out, warn=lambda text: None, data=None):
     """Read an HKL text file the way nanoBragg.c does (lines 2140-2209); messages go to `out`,
-    one warning per oddity to `warn` (an errors.Warner).
+    one warning per oddity to `warn` (an errors.Warner); `data`: the file's bytes, if the
+    caller has read them already.
 
     Pass 1 reads `%lg%lg%lg%lg` records (line breaks do not matter, so a file of 3 or 5
     columns is read as a stream of 4-number records), warns about non-integer indices, and
@@ -218,11 +219,12 @@ def read_hkl(path, default_F, out, warn=lambda text: None):
     -- a C quirk kept on purpose, and warned about.  Raises NBError (code 9) for an
     unopenable file, no entries ("not enough HKL indices"), a grid too large for memory, and a
     pass-2 index outside the pass-1 bounds (where the C writes out of bounds)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as err:
-        raise NBError(f"ERROR: unable to open {path}. (-hkl file: {err.strerror})") from None
+    if data is None:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as err:
+            raise NBError(f"ERROR: unable to open {path}. (-hkl file: {err.strerror})") from None
     out(f"counting entries in {path}\n")
     text = _Text(data)
     records, end = _plain_prefix(text)
@@ -233,9 +235,7 @@ def read_hkl(path, default_F, out, warn=lambda text: None):
     if layout is not None:
         warn(layout)
     h_min, h_max, k_min, k_max, l_min, l_max = bounds
-    h_range = c_int(h_max - h_min + 1)
-    k_range = c_int(k_max - k_min + 1)
-    l_range = c_int(l_max - l_min + 1)
+    h_range, k_range, l_range = _ranges(bounds)
     if h_range < 0 or k_range < 0 or l_range < 0:
         out(f"h: {h_min} - {h_max}\n")
         out(f"k: {k_min} - {k_max}\n")
@@ -264,6 +264,12 @@ def read_hkl(path, default_F, out, warn=lambda text: None):
              f"nanoBragg.c's second pass reads indices as integers and stops there, storing {stored} of the "
              f"{hkls} entries")
     return HKLGrid(h_min, h_max, k_min, k_max, l_min, l_max, h_range, k_range, l_range, F, hkls)
+
+
+def _ranges(bounds):
+    """The C's h_range, k_range, l_range (ints: max - min + 1) of (h_min, h_max, ..., l_max)."""
+    h_min, h_max, k_min, k_max, l_min, l_max = bounds
+    return c_int(h_max - h_min + 1), c_int(k_max - k_min + 1), c_int(l_max - l_min + 1)
 
 
 def _grid(h_range, k_range, l_range, what, check):
@@ -317,9 +323,7 @@ def read_fdump(path, out, warn=lambda text: None):
     if nominal is None:
         nominal = start
     h_min, h_max, k_min, k_max, l_min, l_max = values
-    h_range = c_int(h_max - h_min + 1)
-    k_range = c_int(k_max - k_min + 1)
-    l_range = c_int(l_max - l_min + 1)
+    h_range, k_range, l_range = _ranges(values)
     if h_range < 0 or k_range < 0 or l_range < 0:
         raise NBError(f"ERROR: Fdump file {path} has empty index ranges "
                       f"h {h_min}..{h_max} k {k_min}..{k_max} l {l_min}..{l_max}")

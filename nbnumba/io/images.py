@@ -16,13 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from nbnumba.cfuncs.stdio import atof, c_dtoi, c_int, printf_g
+from nbnumba.constants import RTD
 from nbnumba.errors import NBError
 from nbnumba.memory import require
 from nbnumba.io.outfile import bytes_of, write_output
 
-# nanoBragg.c line 349: double RTD=180.0*M_1_PI, with M_1_PI the double nearest 1/pi
-M_1_PI = 0.31830988618379067154
-RTD = 180.0 * M_1_PI
 
 SMV_HEADER_BYTES = 512
 

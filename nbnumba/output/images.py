@@ -57,17 +57,11 @@ def smv_values(su):
 
 @dataclass(frozen=True, eq=False)
 class Images:
-    """What the C writes after the render: the int (SMV) image and its scale, the PGM and its
-    scale (None with -nopgm), the noise image (None with -nonoise), its photon count and
-    overloads, and the noise seed after the draws."""
+    """The images the C writes after the render: the int (SMV) image, the PGM (None with
+    -nopgm) and the noise image (None with -nonoise)."""
     intimage: np.ndarray
-    intfile_scale: float
     pgm: object
-    pgm_scale: float
     noiseimage: object
-    photons: float
-    overloads: int
-    seed: int
 
 
 def write_outputs(su, stats, image, rng, out, write_files=True):
@@ -106,11 +100,11 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
 
     seed = np.array([o.seed], dtype=np.int64)
     if not o.calculate_noise:
-        return Images(ints, intfile_scale, pgm, pgm_scale, None, 0.0, 0, o.seed)
+        return Images(ints, pgm, None)
     noise = ints.copy()     # the C reuses the int image's buffer: pixels outside the ROI stay as they are there
     total, overloads = noise_image(image, d.fpixels, *box, float(o.adc_offset), noise, seed, rng[0], rng[1])
     out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
     out("writing %s as %d-byte integers\n" % (o.noisefilename, 2))
     if write_files:
         write_smv(o.noisefilename, smv_header_bytes(header, noise=True), noise)
-    return Images(ints, intfile_scale, pgm, pgm_scale, noise, total, overloads, int(seed[0]))
+    return Images(ints, pgm, noise)

@@ -7,6 +7,7 @@ import numpy as np
 from nbnumba.kernels.serial_replay import NO_LIMIT
 from nbnumba.output.trace import pixel_trace
 from nbnumba.cfuncs.stdio import c_dtoi, c_format
+from nbnumba.cfuncs.vectors import cross3
 from nbnumba.constants import RTD
 
 _SHAPE_NAMES = {0: "parallelpiped", 1: "ellipsoidal", 2: "gaussian", 3: "tophat-spot"}
@@ -41,7 +42,7 @@ def summary(su, out):
     out(c_format("  INCIDENT_BEAM_DIRECTION= %g %g %g\n", d.beam_vector[1:4]))
     out(c_format("  spindle ROTATION_AXIS= %g %g %g\n", d.spindle_vector[1:4]))
     b, p = d.beam_vector, d.polar_vector
-    normal = (b[2] * p[3] - b[3] * p[2], b[3] * p[1] - b[1] * p[3], b[1] * p[2] - b[2] * p[1])
+    normal = cross3(b[1], b[2], b[3], p[1], p[2], p[3])
     out(c_format("  POLARIZATION_PLANE_NORMAL= %g %g %g\n", normal))
     out(c_format("  dials origin= %g %g %g\n", d.dials_origin[1:4]))
     out("  roi: %d < x < %d && %d < y < %d\n" % (d.roi_xmin, d.roi_xmax, d.roi_ymin, d.roi_ymax))

@@ -7,7 +7,8 @@ import numpy as np
 from numba import njit
 
 import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
-from nbnumba.setup.detector import RoiBox
+
+NO_MASK = np.zeros(0, dtype=np.uint16)     # no -mask: every box pixel is rendered
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,9 +24,10 @@ class Statistics:
 
 
 @njit(cache=True, error_model="numpy")
-def _stats(image, fpixels, x0, x1, y0, y1, rendered):
+def _stats(image, fpixels, x0, x1, y0, y1, mask):
     """sum, sumsqr, sumn, max_I and its index over the rendered pixels of the ROI box
-    (x0..x1, y0..y1), in raster order: the C's render-loop accumulation."""
+    (x0..x1, y0..y1: those the mask, if not empty, does not set to 0), in raster order: the
+    C's render-loop accumulation."""
     total = 0.0
     sumsqr = 0.0
     sumn = 0
@@ -34,7 +36,7 @@ def _stats(image, fpixels, x0, x1, y0, y1, rendered):
     for sp in range(y0, y1 + 1):
         for fpix in range(x0, x1 + 1):
             idx = sp * fpixels + fpix
-            if not rendered[idx]:
+            if mask.size > 0 and mask[idx] == 0:
                 continue
             v = np.float64(image[idx])
             if v > max_I:
@@ -60,12 +62,12 @@ def _rmsd(image, fpixels, x0, x1, y0, y1, avg):
     return sumsqr, sumn
 
 
-def statistics(su, image, rendered):
-    """The C's max_I (and where), mean, rms and rmsd of the float image; rendered: the pixels
-    the render visited (ROI and mask)."""
+def statistics(su, image, box):
+    """The C's max_I (and where), mean, rms and rmsd of the float image over the pixels the
+    render visited: the ROI box (setup.detector.RoiBox) less the masked-off pixels."""
     d, sampling = su.detector, su.sampling
-    box = RoiBox.of(d).bounds
-    total, sumsqr, sumn, max_I, max_idx = _stats(image, d.fpixels, *box, rendered)
+    mask = su.mask if su.mask is not None else NO_MASK
+    total, sumsqr, sumn, max_I, max_idx = _stats(image, d.fpixels, *box.bounds, mask)
     max_I_x = max_I_y = 0.0
     if max_idx >= 0:
         fpixel, spixel = max_idx % d.fpixels, max_idx // d.fpixels
@@ -79,7 +81,7 @@ def statistics(su, image, rendered):
     if sumn <= 1:
         sumn = 2
     rms = math.sqrt(sumsqr / (sumn - 1))
-    sumsqr, sumn = _rmsd(image, d.fpixels, *box, avg)
+    sumsqr, sumn = _rmsd(image, d.fpixels, *box.bounds, avg)
     if sumn <= 1:
         sumn = 2
     return Statistics(max_I, max_I_x, max_I_y, avg, rms, math.sqrt(sumsqr / (sumn - 1)))

@@ -152,7 +152,7 @@ def orient(o, raster, frame, out, warn, trace=None):
     instrumented C's TRACE lines of this stage."""
     s = workspace(raster, frame, **{name: getattr(o, name) for name in (
         "beam_convention", "detector_rotx", "detector_roty", "detector_rotz", "detector_twotheta",
-        "distance", "close_distance", "pix0_vector", "dials_origin", "ORGX", "ORGY")})
+        "distance", "close_distance", "pix0_vector", "dials_origin")})
     _orient(s, out, warn, trace)
     return record(Detector, s)
 

@@ -66,10 +66,10 @@ def _read_hkl(path, default_F, out, warn):
     gives the same grid, and its lines and warnings are printed again, as the C prints them."""
     try:
         with open(path, "rb") as f:
-            digest = hashlib.sha1(f.read()).hexdigest()
+            data = f.read()
     except OSError:
         return read_hkl(path, default_F, out, warn)      # its error message names the file
-    key = (path, digest, default_F)
+    key = (path, hashlib.sha1(data).hexdigest(), default_F)
     if key in _PARSED:
         _PARSED.move_to_end(key)
         grid, said = _PARSED[key]
@@ -78,7 +78,7 @@ def _read_hkl(path, default_F, out, warn):
         return grid
     said = []
     grid = read_hkl(path, default_F, lambda text: (said.append((True, text)), out(text)),
-                    lambda text: (said.append((False, text)), warn(text)))
+                    lambda text: (said.append((False, text)), warn(text)), data=data)
     grid.F.setflags(write=False)
     _PARSED[key] = (grid, said)
     while len(_PARSED) > PARSED_KEPT:
