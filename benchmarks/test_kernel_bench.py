@@ -1,10 +1,10 @@
 """pytest-benchmark of the render kernel (run: pytest benchmarks --benchmark-enable).
 
-Times dispatch.render() alone, with the plan built once and the kernel compiled, on a
+Times serial_replay.render() alone, with the plan built once and the kernel compiled, on a
 few representative set-ups; the whole-program comparison with the C is bench.py."""
 import pytest
 
-from nbnumba.kernels import dispatch
+from nbnumba.kernels import serial_replay
 from nbnumba.simulation import Simulation
 
 CASES = {
@@ -20,7 +20,7 @@ CASES = {
 def test_render_kernel(benchmark, name):
     sim = Simulation.from_args((CASES[name] + " -nonoise -nopgm").split())
     sim.setup()
-    target, _, _ = dispatch.select_target("cpu", "double", lambda text: None)
-    dispatch.render(dispatch.prepare(sim.plan, target))      # compile or load from cache
-    result = benchmark(lambda: dispatch.render(dispatch.prepare(sim.plan, target)))
+    target, _, _ = serial_replay.select_target("cpu", "double", lambda text: None)
+    serial_replay.render(serial_replay.prepare(sim.plan, target))      # compile or load from cache
+    result = benchmark(lambda: serial_replay.render(serial_replay.prepare(sim.plan, target)))
     assert result.image.max() > 0

@@ -46,12 +46,12 @@ import numpy as np
 
 from nbnumba.tools import parity
 from nbnumba.tools.pictures import write_pictures
-from nbnumba.tools.trace_diff import OUTPUT_FILES, environment, run_trace_diff, write_json
+from nbnumba.tools.trace_diff import OUTPUT_FILES, TINY, _num, environment, run_trace_diff, write_json
 from nbnumba.tools.tracelog import read_trace
 
 EXIT_OK, EXIT_INPUT, EXIT_DIFFER, EXIT_SHAPE = 0, 2, 3, 4
 MIN_CORRELATION = 0.999999
-MAX_REL_DIFF = 1e-6
+MAX_REL_DIFF = parity.FLOAT_TOL
 PASS_RULE = {
     "text": f"pass when the float images have correlation >= {MIN_CORRELATION} and max_rel_diff <= "
             f"{MAX_REL_DIFF} over the compared pixels, every compared pixel finite (max_rel_diff = "
@@ -70,7 +70,6 @@ FLOAT_FLAGS, FLOAT_DEFAULT = ("-floatfile", "-floatimage"), "floatimage.bin"
 INT_FLAGS, INT_DEFAULT = ("-intfile", "-intimage"), "intimage.img"
 NOISE_FLAGS, NOISE_DEFAULT = ("-noisefile", "-noiseimage"), "noiseimage.img"
 FDUMP = "Fdump.bin"
-TINY = 1e-300
 
 
 class CompareError(Exception):
@@ -513,9 +512,7 @@ def _json_safe(value):
         return {k: _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return str(value)
-    return value
+    return _num(value)
 
 
 @click.command("compare", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

@@ -28,6 +28,7 @@ import platform
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Optional
 
 import click
@@ -108,7 +109,7 @@ class LabelSummary:
     order: int
     pairs: list
 
-    @property
+    @cached_property
     def divergent(self):
         return [p for p in self.pairs if p.status == "divergent"]
 
@@ -156,7 +157,7 @@ class TraceDiff:
     only_in_py: OneSided
     scaling: dict
 
-    @property
+    @cached_property
     def divergent(self):
         return [p for p in self.pairs if p.status == "divergent"]
 
@@ -164,7 +165,7 @@ class TraceDiff:
     def first_divergence(self):
         return self.divergent[0] if self.divergent else None
 
-    @property
+    @cached_property
     def labels(self):
         """One LabelSummary per paired key, in the order of its first pair."""
         by_key = {}
@@ -434,8 +435,9 @@ def markdown_report(diff, c_log, py_log, commands):
 
 def _device():
     try:
-        from numba import cuda
-        if cuda.is_available():
+        from nbnumba.kernels.serial_replay import cuda_available
+        if cuda_available():        # numba.cuda is imported only where a driver is installed
+            from numba import cuda
             name = cuda.get_current_device().name
             return "cuda: " + (name.decode() if isinstance(name, bytes) else str(name))
     except Exception:  # no numba, no CUDA driver, or a broken toolkit: all mean "cpu"

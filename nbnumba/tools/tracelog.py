@@ -54,8 +54,7 @@ class TraceRecord:
 
 
 def _line_pattern(prefix):
-    if prefix is None:
-        return ANY_PREFIX
+    """The lines of one prefix (and its channels)."""
     return re.compile(r"^(?P<prefix>" + re.escape(prefix) + r")(?:_(?P<channel>[A-Z0-9_]+))?(?=[:\s])")
 
 
@@ -90,7 +89,7 @@ def _split_label(rest, channel):
     return label.strip(), label.strip(), text.strip(), None
 
 
-def parse_line(line, pattern=ANY_PREFIX):
+def parse_line(line, pattern):
     """Parse one line; return the fields of a TraceRecord (without occurrence) or None."""
     m = pattern.match(line)
     if not m:
@@ -118,7 +117,7 @@ def parse_trace(text, prefix=None):
     records = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         fields = parse_line(line, pattern)
-        if fields is None or fields["prefix"] != prefix:
+        if fields is None:
             continue
         records.append(TraceRecord(lineno=lineno, occurrence=seen[fields["key"]], **fields))
         seen[fields["key"]] += 1
