@@ -15,5 +15,5 @@ R_E_SQR = 7.94079248018965e-30      # classical electron radius squared, m^2 (r_
 CUSTOM, ADXV, MOSFLM, XDS, DIALS, DENZO = "CUSTOM", "ADXV", "MOSFLM", "XDS", "DIALS", "DENZO"
 # detector_pivot
 SAMPLE, BEAM = "SAMPLE", "BEAM"
-# xtal_shape (the C's shapetype): the numbers the kernels compare with
+# xtal_shape (the C's shapetype): the numbers the kernels compare with (a kernel cache key source)
 SQUARE, ROUND, GAUSS, TOPHAT = 0, 1, 2, 3

@@ -66,7 +66,7 @@ FALLBACK_NAME = "nbnumba-numba-cache-%d"      # % the effective user id
 # ---- 1. cache freshness ----
 
 PHYSICS_SOURCES = (os.path.join("kernels", "physics.py"), os.path.join("kernels", "params.py"),
-                   os.path.join("cfuncs", "vectors.py"))
+                   os.path.join("cfuncs", "vectors.py"), "constants.py")
 
 
 def physics_digest(folder=_PACKAGE):

@@ -23,7 +23,7 @@ import math
 import numba
 import numpy as np
 
-import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
+from nbnumba.numba_internals import physics_keyed   # (importing it guards Numba's cache before the @njit below)
 from nbnumba.cfuncs.vectors import cross3, unit3
 
 # ran1 constants (Numerical Recipes "minimal standard" with Bays-Durham shuffle)
@@ -247,6 +247,7 @@ def mosaic_rotation_umat(mosaicity, idum, st):
 
 
 @numba.njit(cache=True, error_model="numpy")
+@physics_keyed      # it compiles in cfuncs/vectors.py
 def umat2misset(umat):
     """C ``double *umat2misset(double umat[9], double *missets)``.
 

@@ -2,7 +2,7 @@
 
 The ROI box is the rectangle of pixels the C's loop visits (columns x0..x0+width-1 of rows
 row0...); box pixel t is (row0 + t // width, x0 + t % width), so box order is raster order.
-dispatch.render hands the target ranges [t_lo, t_hi) of box pixels in order (see there).
+serial_replay.render hands the target ranges [t_lo, t_hi) of box pixels in order (see there).
 Parallel tasks of up to SEGMENT pixels of one row, handed out a few at a time, so any range
 keeps every thread busy.
 """
@@ -11,10 +11,9 @@ import numpy as np
 from numba import njit, prange
 
 from nbnumba.numba_internals import argument_types, physics_keyed
-from nbnumba.kernels.params import LAST, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
+from nbnumba.kernels.params import LAST, NO_PIXEL, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 from nbnumba.kernels.physics import pixel_value, render_pixels
 
-NONE = np.iinfo(np.int64).max     # "no such pixel" in the first-pixel results
 SEGMENT = 64                      # pixels of one row a parallel task renders (parameters load once per task)
 TASKS_PER_GRAB = 4                # tasks a thread takes at a time (numba's parallel chunk size)
 
@@ -40,22 +39,22 @@ def _render_box(params, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_l
 @njit(cache=True, error_model="numpy")
 def _account(flags, omega, fpixels, x0, width, row0, t_lo, t_hi, omega_rows, count_omega):
     """In raster order over box pixels t_lo..t_hi-1: the first executed, the first out-of-range
-    and the first NaN-index pixel (raster indices, NONE if none), and, if count_omega, each
+    and the first NaN-index pixel (raster indices, NO_PIXEL if none), and, if count_omega, each
     pixel's solid angle added to its row's running sum (left to right, as the C adds them)."""
-    first_exec = NONE
-    first_oor = NONE
-    first_nan = NONE
+    first_exec = NO_PIXEL
+    first_oor = NO_PIXEL
+    first_nan = NO_PIXEL
     for r in range(t_lo // width, (t_hi - 1) // width + 1):
         spixel = row0 + r
         base = spixel * fpixels + x0 - r * width
         acc = omega_rows[spixel]
         for t in range(max(t_lo, r * width), min(t_hi, (r + 1) * width)):
             f = flags[base + t]
-            if f & PIX_EXECUTED and first_exec == NONE:
+            if f & PIX_EXECUTED and first_exec == NO_PIXEL:
                 first_exec = base + t
-            if f & PIX_OOR and first_oor == NONE:
+            if f & PIX_OOR and first_oor == NO_PIXEL:
                 first_oor = base + t
-            if f & PIX_NAN_INDEX and first_nan == NONE:
+            if f & PIX_NAN_INDEX and first_nan == NO_PIXEL:
                 first_nan = base + t
             acc += omega[base + t]
         if count_omega:
@@ -75,13 +74,13 @@ def _render_one(fpixel, spixel, unrot_idx, interp_cut, params, src, lattice, Fhk
 
 
 class CpuRender:
-    """One render of a plan on the CPU (dispatch.render drives it): the image, flags and
+    """One render of a plan on the CPU (serial_replay.render drives it): the image, flags and
     per-pixel solid angles are full-size host arrays the kernel writes in place; omega_rows
     the per-row sums."""
 
     name = "cpu"
     precision = "double"
-    max_chunk = NONE
+    max_chunk = NO_PIXEL
 
     def __init__(self, plan, box):
         self.plan = plan
@@ -105,7 +104,7 @@ class CpuRender:
 
     def render(self, t_lo, t_hi, unrot_idx, interp_cut, count_omega=True):
         """Render box pixels [t_lo, t_hi); return their (first executed, first out-of-range,
-        first NaN-index) pixels (NONE where there is none)."""
+        first NaN-index) pixels (NO_PIXEL where there is none)."""
         b = self.box
         old = numba.set_parallel_chunksize(TASKS_PER_GRAB)
         try:

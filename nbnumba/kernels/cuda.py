@@ -1,6 +1,6 @@
 """The CUDA render target: physics.render_pixels for one pixel per GPU thread.
 
-Same interface as cpu.CpuRender (dispatch.render drives it over ranges of the ROI box);
+Same interface as cpu.CpuRender (serial_replay.render drives it over ranges of the ROI box);
 `CudaRender32` is the target for -precision single.  The kernels call the very functions of
 physics.py that the CPU kernel calls; nothing of the physics is copied here.
 
@@ -13,7 +13,7 @@ chunk's solid angles to each row's running sum, left to right as the CPU does (s
 is the CPU's to the bit); 24 bytes come back per chunk.  The image comes back once per tile,
 and the row sums once per render.  A tile is the whole box unless its buffers
 (BYTES_PER_PIXEL a pixel) would not fit in MEMORY_FRACTION of the device's free memory; then
-it is as many rows as do (dispatch never lets a chunk cross a tile).  NBNUMBA_CUDA_TILE_ROWS=n
+it is as many rows as do (serial_replay never lets a chunk cross a tile).  NBNUMBA_CUDA_TILE_ROWS=n
 caps a tile at n rows (for tests).
 
 Double precision (the default) is the C's arithmetic: float64 plan arrays and float64
@@ -45,9 +45,8 @@ from numba import cuda
 from nbnumba.cfuncs import vectors
 from nbnumba.kernels import physics
 from nbnumba.numba_internals import argument_types, guard_loaded, no_fma_contraction, physics_keyed, retype_functions
-from nbnumba.kernels.params import LAST, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
+from nbnumba.kernels.params import LAST, NO_PIXEL, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
 
-NONE = np.iinfo(np.int64).max     # "no such pixel" (dispatch.NO_LIMIT)
 
 THREADS = 128          # threads per block of the pixel kernel
 # register cap of the pixel kernels: the issue's Nsight measurements of the earlier kernel found
@@ -202,7 +201,7 @@ class CudaRender:
         self.d_omega = cuda.device_array(n, dtype=np.float64)
         self.d_rows = cuda.to_device(np.zeros(max(plan.spixels, 1)))
         self.d_firsts = cuda.device_array(3, dtype=np.int64)
-        self.none = np.full(3, NONE, dtype=np.int64)
+        self.none = np.full(3, NO_PIXEL, dtype=np.int64)
         self.tile_t0 = 0
 
     def load(self):

@@ -16,7 +16,7 @@ import numpy as np
 # float64 scalars (float32 under -precision single), the C's variable names
 FLOATS = ("pixel_size", "subpixel_size", "distance", "close_distance", "detector_thick", "detector_thickstep",
           "detector_mu", "polarization", "dmin", "fudge", "Na", "Nb", "Nc", "default_F", "I_bg", "water_size",
-          "phi0", "phistep", "mosaic_spread", "r_e_sqr", "fluence")
+          "phi0", "phistep", "r_e_sqr", "fluence")
 # vectors: <name>1 <name>2 <name>3 are the C's <name>_vector[1..3] (a_star etc. are the C's own names)
 VECTORS = ("fdet", "sdet", "odet", "pix0", "beam", "polar", "a_star", "b_star", "c_star")
 INTS = ("fpixels", "spixels", "oversample", "detector_thicksteps", "sources", "phisteps", "mosaic_domains", "steps",
@@ -35,11 +35,8 @@ def _params_dtype(float_type):
 PARAMS = _params_dtype(np.float64)
 PARAMS32 = _params_dtype(np.float32)
 
-# crystal shapes (the C's shapetype)
-SHAPE_SQUARE = 0
-SHAPE_ROUND = 1
-SHAPE_GAUSS = 2
-SHAPE_TOPHAT = 3
+# "no such pixel" in the render's first-pixel results; as interp_cut, interpolation never switches off
+NO_PIXEL = np.iinfo(np.int64).max
 
 # what a pixel leaves behind: the C's loop variables after its last subpath
 LAST = np.dtype([(name, np.float64) for name in (

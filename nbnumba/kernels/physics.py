@@ -10,8 +10,9 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from nbnumba.kernels.params import (PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, SHAPE_GAUSS, SHAPE_ROUND, SHAPE_SQUARE, SHAPE_TOPHAT,
+from nbnumba.kernels.params import (PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR,
                                    TR_FCELL, TR_FLATT, TR_PHI, TR_ROT, TR_SOURCE2, TR_SUBPIXEL)
+from nbnumba.constants import GAUSS, ROUND, SQUARE, TOPHAT
 from nbnumba.cfuncs.vectors import cross3, rotate_axis, rotate_axis3, rotate_umat, unit3
 
 
@@ -148,7 +149,7 @@ def lattice_factor(p, h, k, l, h0, k0, l0):
     F_latt_b = 1.0
     F_latt_c = 1.0
     rad_star_sqr = 0.0
-    if p.xtal_shape == SHAPE_SQUARE:
+    if p.xtal_shape == SQUARE:
         if Na > 1:
             F_latt_a = sincg(math.pi * h, Na)
             F_latt *= F_latt_a
@@ -166,13 +167,13 @@ def lattice_factor(p, h, k, l, h0, k0, l0):
         dy_star = dh * p.a_star2 + dk * p.b_star2 + dl * p.c_star2
         dz_star = dh * p.a_star3 + dk * p.b_star3 + dl * p.c_star3
         rad_star_sqr = (dx_star * dx_star + dy_star * dy_star + dz_star * dz_star) * Na * Na * Nb * Nb * Nc * Nc
-    if p.xtal_shape == SHAPE_ROUND:
+    if p.xtal_shape == ROUND:
         hrad_sqr = ((h - float(h0)) * (h - float(h0)) * Na * Na + (k - float(k0)) * (k - float(k0)) * Nb * Nb
                     + (l - float(l0)) * (l - float(l0)) * Nc * Nc)
         F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * p.fudge))
-    if p.xtal_shape == SHAPE_GAUSS:
+    if p.xtal_shape == GAUSS:
         F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * p.fudge))
-    if p.xtal_shape == SHAPE_TOPHAT:
+    if p.xtal_shape == TOPHAT:
         F_latt = Na * Nb * Nc * (1.0 if rad_star_sqr * p.fudge < 0.3969 else 0.0)
     return F_latt, F_latt_a, F_latt_b, F_latt_c
 
@@ -287,7 +288,7 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, l
     has_mask = mask.size > 0
     lattice_stride = phisteps * mosaic_domains * 9     # one carry state of the flat lattice table
     # F_cell before F_latt, and a zero F_cell's term without F_latt: the render kernels only
-    skip_zero_terms = last is None and tr is None and p.xtal_shape == SHAPE_SQUARE
+    skip_zero_terms = last is None and tr is None and p.xtal_shape == SQUARE
 
     for fpixel in range(f_first, f_last):
         idx = spixel * p.fpixels + fpixel
@@ -391,7 +392,7 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, l
                                     I += 0.0
                                 else:
                                     F_latt, F_latt_a, F_latt_b, F_latt_c = lattice_factor(p, h, k, l, h0, k0, l0)
-                                    if (tr is not None and p.xtal_shape == SHAPE_SQUARE and source == 0
+                                    if (tr is not None and p.xtal_shape == SQUARE and source == 0
                                             and mos_tic == 0):
                                         if phi_tic == 0:
                                             _trace_values(tr, TR_FLATT, F_latt_a, F_latt_b, F_latt_c, F_latt)

@@ -47,7 +47,7 @@ def build_plan(su):
         close_distance=d.close_distance, detector_thick=st.detector_thick, detector_thickstep=st.detector_thickstep,
         detector_mu=st.detector_mu, polarization=o.polarization, dmin=o.dmin, fudge=o.fudge, Na=cr.Na, Nb=cr.Nb,
         Nc=cr.Nc, default_F=o.default_F, I_bg=su.exposure.I_bg, water_size=o.water_size, phi0=o.phi0,
-        phistep=st.phistep, mosaic_spread=st.mosaic_spread, r_e_sqr=o.r_e_sqr, fluence=su.exposure.fluence,
+        phistep=st.phistep, r_e_sqr=o.r_e_sqr, fluence=su.exposure.fluence,
         fpixels=d.fpixels, spixels=d.spixels, oversample=su.sampling.oversample,
         detector_thicksteps=st.detector_thicksteps, sources=len(su.sources.table), phisteps=st.phisteps,
         mosaic_domains=st.mosaic_domains, steps=su.sampling.steps, curved_detector=o.curved_detector,

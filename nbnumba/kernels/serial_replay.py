@@ -22,10 +22,9 @@ import numpy as np
 
 from nbnumba import interrupt
 from nbnumba.errors import NBError
-from nbnumba.kernels.params import PIX_NAN_INDEX, PIX_OOR
+from nbnumba.kernels.params import NO_PIXEL, PIX_NAN_INDEX, PIX_OOR
 from nbnumba.setup.detector import RoiBox
 
-NO_LIMIT = np.iinfo(np.int64).max     # interp_cut when interpolation never switches off; "no pixel"
 CHUNK_SECONDS = 0.15                  # aim of a chunk's duration
 FIRST_CHUNK = 4096                    # pixels in the first chunk (its time calibrates the next)
 GROWTH = 8                            # a chunk is at most this many times the previous one
@@ -78,7 +77,7 @@ def first_active_pixel(plan, box):
     return int(box.raster(int(hits[0]))) if hits.size else -1
 
 
-def chunks(total, tile=NO_LIMIT):
+def chunks(total, tile=NO_PIXEL):
     """Ranges (t_lo, t_hi) of box pixels covering [0, total) in order, each sized from the
     speed of the previous ones to take about CHUNK_SECONDS, never crossing a multiple of
     `tile` (a target's buffer size).  NBNUMBA_CHUNK_PIXELS=n fixes the size (for tests)."""
@@ -109,13 +108,13 @@ def _after_rerender(run, box, bit, first, pixel, pixel_has_it, t_hi):
     """The chunk's first pixel with flag `bit` once `pixel` (the chunk's first executed pixel,
     so no earlier pixel has the flag) has been rendered again: pixel_has_it is what the
     re-render reported for it."""
-    if pixel_has_it != NO_LIMIT:
+    if pixel_has_it != NO_PIXEL:
         return pixel
     if first != pixel:
         return first
     t = box.index(pixel) + 1
     hits = np.flatnonzero(run.flags_of(t, t_hi) & bit)
-    return int(box.raster(t + int(hits[0]))) if hits.size else NO_LIMIT
+    return int(box.raster(t + int(hits[0]))) if hits.size else NO_PIXEL
 
 
 def prepare(plan, target):
@@ -131,16 +130,16 @@ def render(run, progress=None):
     """Render `run.plan` as the serial C would (run from `prepare`).
 
     progress(t_done, unrot_idx, interp_cut), if given, is called after each chunk with the
-    number of box pixels done and the entry state so far (interp_cut NO_LIMIT while
+    number of box pixels done and the entry state so far (interp_cut NO_PIXEL while
     interpolation has not switched off)."""
     plan, box = run.plan, run.box
     unrot = first_active_pixel(plan, box)   # right unless that pixel's sweep never runs (dmin)
     executed_seen = False
-    cut = NO_LIMIT
+    cut = NO_PIXEL
     interpolating = bool(plan.p.interpolate)
     for t_lo, t_hi in chunks(box.size, run.max_chunk):
         first_exec, first_oor, first_nan = run.render(t_lo, t_hi, unrot, cut)
-        if not executed_seen and first_exec != NO_LIMIT:
+        if not executed_seen and first_exec != NO_PIXEL:
             executed_seen = True
             if first_exec != unrot:
                 # pixels before it ran no sweep: only its own entry state was wrong
@@ -149,12 +148,12 @@ def render(run, progress=None):
                 _, oor_e, nan_e = run.render(te, te + 1, unrot, cut, count_omega=False)
                 first_oor = _after_rerender(run, box, PIX_OOR, first_oor, unrot, oor_e, t_hi)
                 first_nan = _after_rerender(run, box, PIX_NAN_INDEX, first_nan, unrot, nan_e, t_hi)
-        if interpolating and cut == NO_LIMIT and first_oor != NO_LIMIT:
+        if interpolating and cut == NO_PIXEL and first_oor != NO_PIXEL:
             cut = first_oor
             tc = box.index(cut)
             if tc + 1 < t_hi:
                 run.render(tc + 1, t_hi, unrot, cut, count_omega=False)
-        if first_nan != NO_LIMIT and first_nan <= cut:    # (pixels after the cut were rendered again without it)
+        if first_nan != NO_PIXEL and first_nan <= cut:    # (pixels after the cut were rendered again without it)
             spixel, fpixel = divmod(first_nan, box.fpixels)
             raise NBError("ERROR: pixel %d %d: a NaN Miller index reaches the tricubic interpolation (from a "
                           "zero, infinite or NaN -lambda/-distance/-cell/-mat or detector vector): nanoBragg.c "

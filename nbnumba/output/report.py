@@ -4,13 +4,13 @@ import math
 
 import numpy as np
 
-from nbnumba.kernels.serial_replay import NO_LIMIT
+from nbnumba.kernels.params import NO_PIXEL
 from nbnumba.output.trace import pixel_trace
 from nbnumba.cfuncs.stdio import c_dtoi, c_format
 from nbnumba.cfuncs.vectors import cross3
-from nbnumba.constants import RTD
+from nbnumba.constants import GAUSS, ROUND, RTD, SQUARE, TOPHAT
 
-_SHAPE_NAMES = {0: "parallelpiped", 1: "ellipsoidal", 2: "gaussian", 3: "tophat-spot"}
+_SHAPE_NAMES = {SQUARE: "parallelpiped", ROUND: "ellipsoidal", GAUSS: "gaussian", TOPHAT: "tophat-spot"}
 
 def summary(su, out):
     """The set-up summary printed just before the render (lines ~2398-2450); su: setup.records.Setup."""
@@ -139,7 +139,7 @@ class LiveReport:
             lines = pixel_trace(self.su, pixel, self.trace_idx, unrot_idx, interp_cut)
             events.append((self._count(self.box.index(self.trace_idx)), 0, "".join(line + "\n" for line in lines)))
             self.trace_idx = None
-        if interp_cut != NO_LIMIT and not self.warned:
+        if interp_cut != NO_PIXEL and not self.warned:
             self.warned = True
             events.append((self._count(self.box.index(interp_cut)), 0,
                            _interpolation_warning(pixel, interp_cut, unrot_idx)))
