@@ -72,8 +72,7 @@ def first_active_pixel(plan, box):
         return -1
     if not plan.mask.size:
         return box.raster(0)
-    rows = plan.mask.reshape(plan.spixels, plan.fpixels)[box.y0:box.y0 + box.rows, box.x0:box.x0 + box.width]
-    hits = np.flatnonzero(rows)
+    hits = np.flatnonzero(box.window(plan.mask))
     return int(box.raster(int(hits[0]))) if hits.size else -1
 
 

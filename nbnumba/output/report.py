@@ -99,9 +99,7 @@ class LiveReport:
         self.trace_idx = trace_idx
         self.mask_rows = None
         if plan.mask.size and self.box.size:
-            box = self.box
-            box_mask = plan.mask.reshape(plan.spixels, plan.fpixels)[box.y0:box.y0 + box.rows,
-                                                                     box.x0:box.x0 + box.width] != 0
+            box_mask = self.box.window(plan.mask) != 0
             self.mask_rows = box_mask
             self.rows_before = np.concatenate(([0], np.cumsum(box_mask.sum(axis=1))))
         o = su.options

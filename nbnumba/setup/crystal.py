@@ -78,10 +78,13 @@ def _angle_warning(out, title, names, values):
             out(c_format("%s = %.25g\n", (name, v)))
 
 
+def _clamp(sins, coss):
+    """The C's clamps of oddball sines (to [-1, 1]) and cosines (to 1 where |cos| > 1)."""
+    return [min(max(x, -1.0), 1.0) for x in sins], [1.0 if x * x > 1.0 else x for x in coss]
+
+
 def _clamp_angles(sins, coss):
-    sins = [min(max(x, -1.0), 1.0) for x in sins]
-    coss = [1.0 if x * x > 1.0 else x for x in coss]
-    return [c_atan2(sv, cv) for sv, cv in zip(sins, coss)]
+    return [c_atan2(sv, cv) for sv, cv in zip(*_clamp(sins, coss))]
 
 
 def _user_cell(s, out):
@@ -127,10 +130,8 @@ def _user_cell(s, out):
                    ("sin(alpha_star)", "cos(alpha_star)", "sin(beta_star) ", "cos(beta_star) ",
                     "sin(gamma_star)", "cos9gamma_star)"),
                    (sin_alpha_star, cos_alpha_star, sin_beta_star, cos_beta_star, sin_gamma_star, cos_gamma_star))
-    sin_alpha_star, sin_beta_star, sin_gamma_star = (min(max(x, -1.0), 1.0) for x in
-                                                     (sin_alpha_star, sin_beta_star, sin_gamma_star))
-    cos_alpha_star, cos_beta_star, cos_gamma_star = (1.0 if x * x > 1.0 else x for x in
-                                                     (cos_alpha_star, cos_beta_star, cos_gamma_star))
+    (sin_alpha_star, sin_beta_star, sin_gamma_star), (cos_alpha_star, cos_beta_star, cos_gamma_star) = _clamp(
+        (sin_alpha_star, sin_beta_star, sin_gamma_star), (cos_alpha_star, cos_beta_star, cos_gamma_star))
     a_star[1] = a_star[0]
     b_star[1] = b_star[0] * cos_gamma_star
     c_star[1] = c_star[0] * cos_beta_star

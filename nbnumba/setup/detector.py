@@ -120,6 +120,10 @@ class RoiBox:
         """Raster index of box pixel t (an int or an array)."""
         return (self.y0 + t // self.width) * self.fpixels + self.x0 + t % self.width
 
+    def window(self, flat):
+        """The box's (rows, width) view of a raster-ordered per-pixel array."""
+        return flat.reshape(-1, self.fpixels)[self.y0:self.y0 + self.rows, self.x0:self.x0 + self.width]
+
     def index(self, idx):
         """Box index of the pixel with raster index idx (inside the box)."""
         spixel, fpixel = divmod(idx, self.fpixels)
