@@ -222,7 +222,8 @@ def test_the_launcher_imports_only_the_standard_library():
     p = subprocess.run([sys.executable, "-c", code], env=cli_env(), capture_output=True, text=True, timeout=TIMEOUT)
     new = set(p.stdout.split())
     ours = {m for m in new if m.split(".")[0] == "nbnumba"}
-    assert ours == {"nbnumba", "nbnumba.command", "nbnumba.command.launcher", "nbnumba.command.wire", "nbnumba.interrupt"}
+    assert ours == {"nbnumba", "nbnumba.command", "nbnumba.command.launcher", "nbnumba.command.wire",
+                    "nbnumba.command.broker", "nbnumba.folders", "nbnumba.interrupt"}
     assert [m for m in new - ours if m.split(".")[0] not in sys.stdlib_module_names] == []
 
 

@@ -20,6 +20,7 @@ import click
 
 from nbnumba import interrupt
 from nbnumba.errors import NBError
+from nbnumba.settings import Settings
 from nbnumba.batch.execute import RETRIES, Batch, default_workers
 from nbnumba.batch import manifest
 from nbnumba.batch.plan import PlanError, parse_plan, where
@@ -134,6 +135,10 @@ def batch_cmd(plan_file, outdir, workers, scheduler, resume, retries):
         batch = Batch(jobs, outdir=outdir, resume=resume, source=source)
     except PlanError as err:
         _fail(err)
+    try:
+        settings = Settings.from_environ()
+    except NBError as err:
+        _fail(err)
     interrupt.install()
     progress = Progress(len(jobs))
     started = time.perf_counter()
@@ -143,11 +148,11 @@ def batch_cmd(plan_file, outdir, workers, scheduler, resume, retries):
             client = _connect(scheduler, workers)
             where = "on the Dask cluster at " + scheduler
         else:
-            workers = workers or default_workers()
+            workers = workers or default_workers(settings)
             where = "in this process" if workers == 1 else "on %d worker processes" % workers
         click.echo("nbnumba batch: %d jobs from %s, %s, into %s" % (len(jobs), source, where, batch.outdir),
                    err=True)
-        batch.run(client, workers, retries, on_result=progress)
+        batch.run(client, workers, retries, on_result=progress, settings=settings)
     except interrupt.Interrupted as signal:
         stop = signal.signum
     except NBError as err:

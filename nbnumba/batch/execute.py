@@ -26,6 +26,7 @@ from nbnumba import interrupt
 from nbnumba.batch import manifest, plan, worker
 from nbnumba.batch.plan import Job, runs_where_it_starts
 from nbnumba.errors import NBError
+from nbnumba.settings import Settings
 
 RETRIES = 2
 
@@ -75,11 +76,11 @@ def _cores():
     return len(os.sched_getaffinity(0))
 
 
-def default_workers():
+def default_workers(settings=None):
     """The embedded default of `nbnumba batch`: how many worker processes to start here.
 
-    1 (this process, job after job) where the jobs render on a GPU (NBNUMBA_DEVICE is not
-    cpu and a CUDA GPU is present) and on machines of at most 2 cores, where it was measured
+    1 (this process, job after job) where the jobs render on a GPU (the settings' device is
+    not cpu and a CUDA GPU is present) and on machines of at most 2 cores, where it was measured
     fastest (docs/performance.md: on 2 cores a 100-frame series of 256x256 images takes 1.5 s
     in this process against 3.4 s on two worker processes, whose start-up does not pay
     back).  With more cores, one process per 2 cores (2 Numba threads each), or 1 without
@@ -88,7 +89,7 @@ def default_workers():
     cores = _cores()
     if cores <= 2:
         return 1
-    if os.environ.get("NBNUMBA_DEVICE", "auto") != "cpu":
+    if (settings or Settings()).device != "cpu":
         from nbnumba.kernels.serial_replay import cuda_available
         if cuda_available():
             return 1
@@ -108,7 +109,7 @@ def worker_env(workers):
 
 
 def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retries=RETRIES, on_result=None,
-           source="jobs"):
+           source="jobs", settings=None):
     """Render many images, in this process or on Dask workers.
 
     Parameters
@@ -133,6 +134,8 @@ def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retrie
         on_result(JobResult) is called here as each job ends (skipped jobs first).
     source : str, optional
         Where the jobs come from, for messages and the manifest.
+    settings : nbnumba.Settings, optional
+        How each job runs (device, strict, ...); default Settings(), not the environment.
 
     Returns
     -------
@@ -144,7 +147,8 @@ def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retrie
     nbnumba.batch.PlanError
         Two jobs would write the same file.
     """
-    return Batch(jobs, outdir=outdir, resume=resume, source=source).run(client, workers, retries, on_result)
+    return Batch(jobs, outdir=outdir, resume=resume, source=source).run(client, workers, retries, on_result,
+                                                                         settings)
 
 
 class Batch:
@@ -161,7 +165,7 @@ class Batch:
         elsewhere = not runs_where_it_starts(cwd, outdir)
         self.results = [JobResult(j, j.args_from(cwd, elsewhere)) for j in jobs]
 
-    def run(self, client=None, workers=None, retries=RETRIES, on_result=None):
+    def run(self, client=None, workers=None, retries=RETRIES, on_result=None, settings=None):
         """Run the jobs (see `render`); returns `results`."""
         outdir, notify = self.outdir, on_result or (lambda result: None)
         todo = self._skip_complete(notify) if self.resume and outdir is not None else range(len(self.results))
@@ -177,7 +181,9 @@ class Batch:
         if client is None and (workers or 1) > 1:
             owned = client = _local_cluster(workers)
         calls = [(i, self.results[i].args, outdir) for i in todo]
-        finished = _on_dask(client, calls, retries) if client is not None else _here(calls, retries)
+        settings = settings if settings is not None else Settings()
+        finished = (_on_dask(client, calls, retries, settings) if client is not None
+                    else _here(calls, retries, settings))
         try:
             with contextlib.closing(finished):      # an interrupt cancels the rest before the cluster closes
                 for i, done, error in finished:
@@ -231,13 +237,13 @@ def _finish(result, done, error, outdir):
         result.arrays = done["arrays"]
 
 
-def _here(calls, retries):
+def _here(calls, retries, settings):
     """Run the calls in this process, in order; yield (index, answer, None) or (index, None,
     exception) as each ends."""
     for i, args, outdir in calls:
         for attempt in range(retries + 1):
             try:
-                done = worker.run(args, outdir)
+                done = worker.run(args, outdir, settings)
             except Exception as err:       # a failed job (JobFailed), or one that could not run
                 if attempt == retries:
                     yield i, None, err
@@ -246,12 +252,13 @@ def _here(calls, retries):
             break
 
 
-def _on_dask(client, calls, retries):
+def _on_dask(client, calls, retries, settings):
     """Submit the calls to a Dask client; yield as _here does, in the order they end.  Those
     not finished when the caller stops listening (an interrupt) are cancelled."""
     from distributed import as_completed
 
-    futures = {client.submit(worker.run, args, outdir, retries=retries, pure=False): i for i, args, outdir in calls}
+    futures = {client.submit(worker.run, args, outdir, settings, retries=retries, pure=False): i
+               for i, args, outdir in calls}
     try:
         for future in as_completed(futures):
             i = futures.pop(future)

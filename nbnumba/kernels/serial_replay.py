@@ -17,12 +17,14 @@ sized from the measured speed to take about CHUNK_SECONDS.
 """
 import os
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
 from nbnumba import interrupt
 from nbnumba.errors import NBError
 from nbnumba.kernels.params import NO_PIXEL, PIX_NAN_INDEX, PIX_OOR
+from nbnumba.settings import Settings
 from nbnumba.setup.detector import RoiBox
 
 CHUNK_SECONDS = 0.15                  # aim of a chunk's duration
@@ -76,11 +78,10 @@ def first_active_pixel(plan, box):
     return int(box.raster(int(hits[0]))) if hits.size else -1
 
 
-def chunks(total, tile=NO_PIXEL):
+def chunks(total, tile=NO_PIXEL, fixed=0):
     """Ranges (t_lo, t_hi) of box pixels covering [0, total) in order, each sized from the
     speed of the previous ones to take about CHUNK_SECONDS, never crossing a multiple of
-    `tile` (a target's buffer size).  NBNUMBA_CHUNK_PIXELS=n fixes the size (for tests)."""
-    fixed = int(os.environ.get("NBNUMBA_CHUNK_PIXELS", "0") or 0)
+    `tile` (a target's buffer size); fixed > 0 fixes the size (Settings.chunk_pixels)."""
     size = fixed if fixed > 0 else FIRST_CHUNK
     t = 0
     while t < total:
@@ -125,18 +126,41 @@ def prepare(plan, target):
     return run
 
 
-def render(run, progress=None):
+@contextmanager
+def _threads(count):
+    """Numba's thread count for this thread's parallel kernels in the block (None: as it is;
+    at most the NUMBA_NUM_THREADS Numba started with)."""
+    if count is None:
+        yield
+        return
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def render(run, progress=None, settings=None):
     """Render `run.plan` as the serial C would (run from `prepare`).
 
     progress(t_done, unrot_idx, interp_cut), if given, is called after each chunk with the
     number of box pixels done and the entry state so far (interp_cut NO_PIXEL while
-    interpolation has not switched off)."""
+    interpolation has not switched off).  settings (a settings.Settings) gives the chunk
+    size and the CPU threads."""
+    settings = settings if settings is not None else Settings()
+    with _threads(settings.threads):
+        return _render(run, progress, settings.chunk_pixels)
+
+
+def _render(run, progress, chunk_pixels):
     plan, box = run.plan, run.box
     unrot = first_active_pixel(plan, box)   # right unless that pixel's sweep never runs (dmin)
     executed_seen = False
     cut = NO_PIXEL
     interpolating = bool(plan.p.interpolate)
-    for t_lo, t_hi in chunks(box.size, run.max_chunk):
+    for t_lo, t_hi in chunks(box.size, run.max_chunk, chunk_pixels):
         first_exec, first_oor, first_nan = run.render(t_lo, t_hi, unrot, cut)
         if not executed_seen and first_exec != NO_PIXEL:
             executed_seen = True

@@ -8,7 +8,7 @@ from numba import njit
 import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
 from nbnumba.cfuncs.rng import noise_image
 from nbnumba.cfuncs.stdio import c_format
-from nbnumba.io.images import smv_header_bytes, write_float, write_pgm, write_smv
+from nbnumba.io.images import float_file, pgm_file, smv_file, smv_header_bytes
 from nbnumba.setup.detector import RoiBox
 
 
@@ -64,14 +64,16 @@ class Images:
     noiseimage: object
 
 
-def write_outputs(su, stats, image, rng, out, write_files=True):
+def write_outputs(su, stats, image, rng, out, outputs=None):
     """Float, int, PGM and noise images with the C's messages and auto-scales (lines
-    ~3120-3290); rng: the shared RNG state (the noise draws from it).  Returns Images."""
+    ~3120-3290), each added to `outputs` (an io.outfile.Outputs: written when the run
+    commits it; None writes nothing); rng: the shared RNG state (the noise draws from it).
+    Returns Images."""
     o, d = su.options, su.detector
     box = RoiBox.of(d).bounds
     out("writing %s as %d %d-byte floats\n" % (o.floatfilename, d.pixels, 4))
-    if write_files:
-        write_float(o.floatfilename, image)
+    if outputs is not None:
+        outputs.add(o.floatfilename, float_file(image), "float")
     out(c_format("max_I = %g  at %g %g\n", (stats.max_I, stats.max_I_x, stats.max_I_y)))
     out(c_format("mean= %g rms= %g rmsd= %g\n", (stats.avg, stats.rms, stats.rmsd)))
     intfile_scale = o.intfile_scale
@@ -83,8 +85,8 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
     header = smv_values(su)
     ints = _int_image(image, d.fpixels, *box, intfile_scale, o.adc_offset)
     out("writing %s as %d-byte integers\n" % (o.intfilename, 2))
-    if write_files:
-        write_smv(o.intfilename, smv_header_bytes(header, noise=False), ints)
+    if outputs is not None:
+        outputs.add(o.intfilename, smv_file(smv_header_bytes(header, noise=False), ints), "int")
 
     pgm, pgm_scale = None, o.pgm_scale
     if o.write_pgm:
@@ -95,8 +97,8 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
         out(c_format("pgm_scale = %g\n", (pgm_scale,)))
         pgm = _pgm_image(image, d.fpixels, *box, pgm_scale)
         out("writing %s as %d-byte integers\n" % (o.pgmfilename, 1))
-        if write_files:
-            write_pgm(o.pgmfilename, d.fpixels, d.spixels, pgm_scale, pgm)
+        if outputs is not None:
+            outputs.add(o.pgmfilename, pgm_file(d.fpixels, d.spixels, pgm_scale, pgm), "pgm")
 
     seed = np.array([o.seed], dtype=np.int64)
     if not o.calculate_noise:
@@ -105,6 +107,6 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
     total, overloads = noise_image(image, d.fpixels, *box, float(o.adc_offset), noise, seed, rng[0], rng[1])
     out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
     out("writing %s as %d-byte integers\n" % (o.noisefilename, 2))
-    if write_files:
-        write_smv(o.noisefilename, smv_header_bytes(header, noise=True), noise)
+    if outputs is not None:
+        outputs.add(o.noisefilename, smv_file(smv_header_bytes(header, noise=True), noise), "noise")
     return Images(ints, pgm, noise)
