@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 
 from nbnumba import __version__
-from nbnumba.args.helptext import NO_ARGS_HINT, flag_help_text
+from nbnumba.args.helptext import NO_ARGS_HINT, flag_help_text, help_width
 from nbnumba.errors import NBError
 from nbnumba.folders import WORKING
 from nbnumba.settings import Settings
@@ -86,7 +86,7 @@ def run_job(args, out, err, settings=None, indir=WORKING, outdir=WORKING):
     """
     settings = settings if settings is not None else Settings()
     if any(a in HELP_WORDS for a in args):
-        out.write(flag_help_text())
+        out.write(flag_help_text(help_width(settings.columns, None if out.closed else out.fd)))
         out.flush()
         return Outcome(0)
     if any(a in VERSION_WORDS for a in args):

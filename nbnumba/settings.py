@@ -15,7 +15,7 @@ decides whether to load NumPy and Numba at all).  Numba's own variables (NUMBA_N
 NUMBA_CACHE_DIR, NUMBA_ENABLE_CUDASIM, ...) are Numba's, read by Numba when it is imported.
 """
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Optional
 
 from nbnumba.errors import NBError
@@ -36,6 +36,15 @@ def _count(name, text):
     if not (text.isascii() and text.isdigit()):
         raise NBError(f"ERROR: {name} must be a whole number of at least 0, not '{text}'", 2)
     return int(text)
+
+
+def _columns(text):
+    """$COLUMNS as shutil.get_terminal_size reads it: a positive whole number, else None."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class Settings:
     server : str
         Where the launcher hands runs to: "" (the user's server, when one runs), "off"
         (always in-process) or a socket path.  NBNUMBA_SERVER.
+    columns : int or None
+        The width -h fits (None: the terminal's, or 100).  COLUMNS.
     """
     device: str = "auto"
     strict: bool = False
@@ -70,10 +81,11 @@ class Settings:
     chunk_pixels: int = 0
     debug: bool = False
     server: str = ""
+    columns: Optional[int] = None
 
     ENVIRONMENT = {"device": "NBNUMBA_DEVICE", "strict": "NBNUMBA_STRICT", "timings": "NBNUMBA_TIMINGS",
                    "threads": "NBNUMBA_THREADS", "chunk_pixels": "NBNUMBA_CHUNK_PIXELS", "debug": "NBNUMBA_DEBUG",
-                   "server": "NBNUMBA_SERVER"}
+                   "server": "NBNUMBA_SERVER", "columns": "COLUMNS"}
 
     def __post_init__(self):
         if self.device not in DEVICES:
@@ -98,13 +110,5 @@ class Settings:
         threads = _count(names["threads"], env.get(names["threads"])) or None
         return cls(device=device, strict=_flag(env.get(names["strict"])), timings=_flag(env.get(names["timings"])),
                    threads=threads, chunk_pixels=_count(names["chunk_pixels"], env.get(names["chunk_pixels"])),
-                   debug=_flag(env.get(names["debug"])), server=env.get(names["server"], ""))
-
-    def environ(self):
-        """The NBNUMBA_* variables that give these settings (what from_environ reads back)."""
-        values = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value != f.default:
-                values[self.ENVIRONMENT[f.name]] = ("1" if value else "0") if isinstance(value, bool) else str(value)
-        return values
+                   debug=_flag(env.get(names["debug"])), server=env.get(names["server"], ""),
+                   columns=_columns(env.get(names["columns"])))

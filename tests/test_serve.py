@@ -223,7 +223,8 @@ def test_the_launcher_imports_only_the_standard_library():
     new = set(p.stdout.split())
     ours = {m for m in new if m.split(".")[0] == "nbnumba"}
     assert ours == {"nbnumba", "nbnumba.command", "nbnumba.command.launcher", "nbnumba.command.wire",
-                    "nbnumba.command.broker", "nbnumba.folders", "nbnumba.interrupt"}
+                    "nbnumba.command.broker", "nbnumba.folders", "nbnumba.interrupt", "nbnumba.settings",
+                    "nbnumba.errors"}
     assert [m for m in new - ours if m.split(".")[0] not in sys.stdlib_module_names] == []
 
 

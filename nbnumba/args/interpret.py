@@ -86,4 +86,8 @@ def interpret(argv, out, warn=None, on_match=None, indir=WORKING):
             used.update((j, j + 1))
     s.strict = warn.strict
     _warn_ignored(argv, used, warn)
+    if s.misset[0] == -1 and s.misset_seed is None:
+        warn("-misset random without -misset_seed: the orientation is drawn from the clock (nanoBragg.c seeds it "
+             "with -seed's default, minus the time, taken before -seed is read), so every run draws another; "
+             "give -misset_seed N to draw the same one again")
     return Options.freeze(s)

@@ -37,6 +37,8 @@ import sys
 from nbnumba import interrupt
 from nbnumba.command import wire
 from nbnumba.command.broker import Broker
+from nbnumba.errors import NBError
+from nbnumba.settings import OFF, Settings
 
 HANDSHAKE_SECONDS = 10      # a server that does not answer a job in this time is not used
 CANCEL_SECONDS = 30         # after a cancel, how long to wait for the job to stop
@@ -49,8 +51,12 @@ def main():
         from nbnumba.command.server.main import main as serve
         sys.exit(serve(argv[1:]))
     in_process = (["trace-diff"], ["compare"], ["batch"])     # tools, and batches with their own workers
-    if argv[:1] not in in_process and os.environ.get("NBNUMBA_SERVER") != wire.OFF:
-        code = through_server(argv)
+    try:
+        server = Settings.from_environ().server
+    except NBError:             # a setting the command refuses: the in-process run says so
+        server = OFF
+    if argv[:1] not in in_process and server != OFF:
+        code = through_server(argv, server)
         if code is not None:
             os._exit(code)
     from nbnumba.command import cli
@@ -77,13 +83,12 @@ def _open_std_fds():
     return fds
 
 
-def through_server(argv):
-    """Run argv through the server: the run's exit code, or None when no server took it
-    (the caller then runs it itself, with no fd of this function's left open: a closed
-    stdout stays closed).  May end the process by a signal."""
+def through_server(argv, named=""):
+    """Run argv through the server (at the socket `named`, or the user's): the run's exit
+    code, or None when no server took it (the caller then runs it itself, with no fd of this
+    function's left open: a closed stdout stays closed).  May end the process by a signal."""
     fds = _open_std_fds()                   # before the socket takes a closed one's number
-    named = os.environ.get("NBNUMBA_SERVER", "")
-    path = wire.socket_path()
+    path = wire.socket_path(named)
     if not named and not os.path.exists(path):
         return None
     sock = wire.connect(path, HANDSHAKE_SECONDS)

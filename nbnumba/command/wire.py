@@ -3,7 +3,7 @@ launcher imports this before deciding whether to load NumPy and Numba at all).
 
 - Where the server listens: `socket_path()`, a Unix socket in `runtime_dir()`
   ($XDG_RUNTIME_DIR/nbnumba, or /tmp/nbnumba-UID where XDG_RUNTIME_DIR names no folder), or
-  the path NBNUMBA_SERVER names.  The socket's folder must be the user's own with mode 0700
+  the path NBNUMBA_SERVER (Settings.server) names.  The socket's folder must be the user's own with mode 0700
   (`check_folder`): nobody else can reach the socket, or replace it.  Both ends also check
   each other's user id (`peer_uid`, SO_PEERCRED).
 - Whether client and server run the same code: `source_digest()`, over nbnumba's sources,
@@ -32,9 +32,10 @@ import struct
 import sys
 from importlib.util import find_spec
 
+from nbnumba.settings import OFF
+
 SOCKET_NAME = "server.sock"
 MAX_MESSAGE = 1 << 18            # a SOCK_SEQPACKET message's size limit (the socket buffer's)
-OFF = "off"                      # NBNUMBA_SERVER=off: always in-process
 
 JOB, CANCEL, STATUS, STOP = b"J", b"C", b"S", b"Q"                 # client -> server
 ACCEPTED, DECLINED, RUNNING, EXITED, REPORT = b"A", b"D", b"R", b"X", b"T"   # server -> client
@@ -60,12 +61,12 @@ def runtime_dir(env=os.environ):
     return "/tmp/nbnumba-%d" % os.geteuid()
 
 
-def socket_path(env=os.environ):
-    """The server's socket: NBNUMBA_SERVER when it names one, else in runtime_dir()."""
-    named = env.get("NBNUMBA_SERVER", "")
+def socket_path(named=""):
+    """The server's socket: `named` (Settings.server, NBNUMBA_SERVER) when it names one, else
+    in runtime_dir()."""
     if named and named != OFF:
         return os.path.abspath(named)
-    return os.path.join(runtime_dir(env), SOCKET_NAME)
+    return os.path.join(runtime_dir(), SOCKET_NAME)
 
 
 def check_folder(path):

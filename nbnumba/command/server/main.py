@@ -22,6 +22,7 @@ from nbnumba.command import wire
 from nbnumba.command.server.daemon import daemon, run_server
 from nbnumba.command.server.loop import HANDSHAKE_SECONDS, describe_duration
 from nbnumba.memory import worker_cap
+from nbnumba.settings import Settings
 
 DEFAULT_IDLE = "15m"
 DEFAULT_CPU_WORKERS = 2           # two jobs overlap one's serial phases with the other's render
@@ -124,7 +125,7 @@ def serve_cmd(idle_timeout, device, workers, foreground, status, as_json, stop):
     reach it, and what a served run may do: docs/security.md."""
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)       # `--status | head -1`: die of SIGPIPE, as a C tool
     idle = parse_duration(idle_timeout)
-    path = wire.socket_path()
+    path = wire.socket_path(Settings.from_environ().server)
     if status:
         sock, report = ask(path, wire.STATUS)
         if sock is None:
