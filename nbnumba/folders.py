@@ -109,6 +109,11 @@ class Folder:
         return current_umask()
 
     # ---- derived
+    def path_of(self, name):
+        """`name` as a path from the working folder (as it is where absolute or the folder is
+        the working one)."""
+        return name if os.path.isabs(name) or self.path == "." else os.path.join(self.path, name)
+
     def isfile(self, name):
         """Whether `name` is a regular file (after links)."""
         try:

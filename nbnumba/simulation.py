@@ -255,10 +255,9 @@ class Simulation:
         """
         outdir = outdir if outdir is not None else self.outdir
         with _folder(self.indir) as indir, _folder(outdir, create=True) as folder, Outputs(folder) as outputs:
-            writing = outputs if outdir is not None else None
-            return self._run(indir, writing)
+            return self._run(indir, outputs if outdir is not None else None, folder)
 
-    def _run(self, indir, outputs):
+    def _run(self, indir, outputs, folder):
         clock, settings = self.clock, self.settings
         with clock.phase("set-up"):
             su = self._setup(indir, outputs) if self.records is None else self.records
@@ -282,7 +281,8 @@ class Simulation:
             stats = statistics(su, rendering.image, run.box)
             images = write_outputs(su, stats, rendering.image, self.rng, self.out, outputs)
             interrupt.checkpoint()
-            paths = outputs.commit() if outputs is not None else {}
+            written = outputs.commit() if outputs is not None else {}
+            paths = {kind: folder.path_of(name) for kind, name in written.items()}
         self.rendering = rendering
         shape = (d.spixels, d.fpixels) if d.fpixels >= 0 and d.spixels >= 0 else (-1,)   # -detpixels -10: flat
         cell = su.crystal.cell
