@@ -7,7 +7,7 @@ phases, the warm in-process render, and each image against the serial C's.
         [--devices cpu,cuda] [--write docs/performance.md]
 
 Cases are benchmarks/cases/<name>.args, run in a fresh folder holding that folder's inputs
-(bench.hkl, bench.mat, tri.hkl).  Every program runs with OMP_NUM_THREADS and
+(bench.hkl, bench.mat, and tri.hkl from tests/data/golden/inputs).  Every program runs with OMP_NUM_THREADS and
 NUMBA_NUM_THREADS set to --threads; nbnumba runs once untimed first so its compiled kernels
 are in Numba's cache, as in everyday use.  Per program: the best and the median wall time of
 --repeat runs, and the ratio of medians to the C (OpenMP) binary's.  nbnumba's phases come
@@ -36,7 +36,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.join(HERE, "cases")
-INPUTS = ("bench.hkl", "bench.mat", "tri.hkl")
+# each case's input files, where they are kept (tri.hkl is a golden case's input)
+INPUTS = {"bench.hkl": CASES, "bench.mat": CASES,
+          "tri.hkl": os.path.join(HERE, os.pardir, "tests", "data", "golden", "inputs")}
 PHASES = ("imports", "numba start-up", "set-up", "kernel load", "render", "outputs")
 
 WARM_RENDER = """
@@ -62,8 +64,8 @@ def case_args(name):
 def input_folder():
     """A fresh folder holding the cases' input files."""
     folder = tempfile.mkdtemp(prefix="nbbench_")
-    for name in INPUTS:
-        shutil.copy(os.path.join(CASES, name), folder)
+    for name, where in INPUTS.items():
+        shutil.copy(os.path.join(where, name), folder)
     return folder
 
 
