@@ -230,6 +230,24 @@ def test_full_disk_refuses_and_keeps_the_old_file(tmp_path, hard_link):
         assert (seen / "files" / name).read_bytes() == OLD
 
 
+def test_full_disk_midway_writes_nothing(tmp_path):
+    """Room for the float image but not the int image: the C writes floatimage.bin, truncates
+    intimage.img and exits 0; nbnumba refuses with one line and leaves the folder as it was
+    (every file of a run is prepared before any is put in place)."""
+    disk, seen = tmp_path / "disk", tmp_path / "seen"
+    disk.mkdir()
+    seen.mkdir()
+    script = ('cd "$DISK" && "$@" > "$SEEN/stdout" 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; '
+              'ls -A > "$SEEN/listing"')
+    args = SMALL[:-6] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
+    p = run(args, tmp_path, (*small_fs(disk, 5 << 20), "sh", "-c", script, "sh"), DISK=str(disk), SEEN=str(seen))
+    assert p.returncode == 0, p.stderr
+    assert (seen / "rc").read_text() == "9\n"
+    assert stderr_lines((seen / "stderr").read_text()) == [
+        "ERROR: unable to write intimage.img: No space left on device"]
+    assert (seen / "listing").read_text() == ""
+
+
 # the C's images for SMALL at -detpixels 1024 (stdout: "writing floatimage.bin as 1048576 4-byte floats")
 LARGE_SHA256 = {
     "floatimage.bin": (4194304, "ecec0d4ddeef51652de4326be03edb4d331c1e5d5f6510d553297ff53ffb5bd4"),

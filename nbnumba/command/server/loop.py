@@ -51,7 +51,7 @@ def malformed(request):
     return None
 
 
-class Job:
+class ServedJob:
     """A client's job, from its acceptance to its EXITED message."""
 
     def __init__(self, conn, request, fds):
@@ -479,7 +479,7 @@ class Server:
             self.send(conn, wire.DECLINED, {"reason": reason})
             self.drop(conn)
             return
-        job = Job(conn, request, fds)
+        job = ServedJob(conn, request, fds)
         self.active.append(job)
         self.queue.append(job)
         self.send(conn, wire.ACCEPTED)
