@@ -10,6 +10,7 @@ import numpy as np
 
 from nbnumba.args.usage import usage
 from nbnumba.cfuncs.stdio import read_text_file
+from nbnumba.constants import Interpolation
 from nbnumba.errors import NBError
 from nbnumba.io.hkl import HKLGrid, read_fdump, read_hkl, write_fdump
 
@@ -42,8 +43,8 @@ def fdump_to_read(o, frame, out, indir, read_cache=True):
 def interpolation(o, out):
     """The C's `interpolate`: as given (-interpolate 1, -nointerpolate 0) or auto-selected (on
     when any of Na, Nb, Nc <= 2: the spots are then broader than the HKL grid's spacing)."""
-    if o.interpolate <= 1:
-        return o.interpolate
+    if o.interpolate != Interpolation.AUTO:
+        return int(o.interpolate)
     if o.Na <= 2 or o.Nb <= 2 or o.Nc <= 2:
         out("auto-selected tricubic interpolation of structure factors\n")
         return 1
