@@ -283,6 +283,19 @@ def test_inputs_are_copied_into_each_run_folder(tmp_path, monkeypatch):
     assert summary["shape_c"] == [4, 4]  # no SMV image: square fallback
 
 
+def test_lone_h_is_help_and_a_flag_starting_with_h_is_an_argument(tmp_path, monkeypatch):
+    """`-h` alone asks for the help (before `--`); `-hkl` without `--` is nanoBragg's flag, not `-h`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my.hkl").write_text("0 0 0 100\n")
+    sim = fake_simulator(tmp_path, "sim.py", "np.ones(16, '<f4').tofile('floatimage.bin')")
+    options = ["--c-bin", sim, "--py-cmd", sim, "--outdir", "out"]
+    help_run = CliRunner().invoke(compare_cmd, options + ["-h"])
+    assert help_run.exit_code == 0 and help_run.output.startswith("Usage: ") and not (tmp_path / "out").exists()
+    result = CliRunner().invoke(compare_cmd, options + ["-hkl", "my.hkl", "-N", "5"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["args"] == "-hkl my.hkl -N 5"
+
+
 # ---------------------------------------------------------------- helpers
 
 

@@ -45,8 +45,10 @@ import click
 import numpy as np
 
 from nbnumba.tools import parity
+from nbnumba.tools.common import TINY, environment, json_safe, write_json
 from nbnumba.tools.pictures import write_pictures
-from nbnumba.tools.trace_diff import OUTPUT_FILES, TINY, _num, environment, run_trace_diff, write_json
+from nbnumba.tools.trace_diff import run_trace_diff
+from nbnumba.tools.trace_report import OUTPUT_FILES
 from nbnumba.tools.tracelog import read_trace
 
 EXIT_OK, EXIT_INPUT, EXIT_DIFFER, EXIT_SHAPE = 0, 2, 3, 4
@@ -494,7 +496,7 @@ def run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel,
             code = exc.code
         summary["exit_code"] = code
         summary["pass"] = code == EXIT_OK
-        write_json(os.path.join(outdir, "summary.json"), _json_safe(summary))
+        write_json(os.path.join(outdir, "summary.json"), json_safe(summary))
     for line in report_lines(summary):
         click.echo(line)
     if "error" in summary:
@@ -507,15 +509,24 @@ def run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel,
     return code
 
 
-def _json_safe(value):
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return _num(value)
+class PassThroughCommand(click.Command):
+    """A command whose ARGS are nanoBragg's flags: `-h` alone (before any `--`) asks for help as
+    `--help` does. `-h` is not declared as click's short option, which would also take the `h`
+    of a nanoBragg flag such as `-hkl` or `-hdivrange` and print the help instead of running."""
+
+    def parse_args(self, ctx, args):
+        end = args.index("--") if "--" in args else len(args)
+        return super().parse_args(ctx, ["--help" if a == "-h" else a for a in args[:end]] + args[end:])
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Show this message and exit (so does -h)."
+        return option
 
 
-@click.command("compare", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.command("compare", cls=PassThroughCommand,
+               context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--c-bin", envvar="NB_C_BIN", default=None, help="The nanoBragg.c binary (default: $NB_C_BIN).")
 @click.option("--c-trace-bin", envvar="NB_C_TRACE_BIN", default=None,
               help="Instrumented (-DTRACING) C build for --trace-pixel (default: $NB_C_TRACE_BIN, else --c-bin).")
