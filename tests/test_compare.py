@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from nbnumba.io.png import encode_png, read_png, write_png
+from nbnumba.tools import parity
 from nbnumba.tools.compare import (clock_seeded, compare_cmd, copy_inputs, correlation, flag_value, image_metrics,
                                    input_files, passes, selection, smv_shape)
 from nbnumba.tools.pictures import diff_rgb, gray, legend_lines, with_colour_bar
@@ -95,7 +96,10 @@ def test_port_against_itself_passes_with_traces(tmp_path, monkeypatch):
     assert {name: f["status"] for name, f in summary["files"].items()} == \
         {"floatimage.bin": "pass", "intimage.img": "pass"}
     assert summary["files"]["intimage.img"]["detail"] == "header identical; 1024 of 1024 pixels equal"
-    assert summary["stdout"]["status"] == "pass" and summary["stdout"]["summary_lines"] >= 10
+    # every line of the C's stdout, the cell vectors and the progress lines too
+    c_stdout = [l for l in (out / "c_stdout.txt").read_text().splitlines() if not l.startswith("nbnumba: ")]
+    assert summary["stdout"] == {"status": "pass", "lines": len(c_stdout), "not_compared": [], "missing": []}
+    assert summary["stdout"]["lines"] > 60
     # the trace pass: both logs kept, diffed with the trace-diff rules
     assert summary["trace"]["exit_code"] == 0
     assert "-trace_pixel 10 12" in summary["trace"]["c"]["cmd"]
@@ -183,9 +187,41 @@ def test_stdout_summary_lines_are_compared(tmp_path, monkeypatch):
     result, _, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, args=[])
     assert result.exit_code == 3, result.output
     assert summary["float_image_pass"] is True
-    assert summary["stdout"] == {"status": "FAIL", "summary_lines": 1,
-                                 "missing": ["missing stdout line 'max_I = 152.3 at 0.001 0.002'"]}
-    assert "stdout: FAIL  0 of 1 summary lines of the C found in the port's stdout" in result.output
+    assert summary["stdout"] == {"status": "FAIL", "lines": 1, "not_compared": [],
+                                 "missing": ["max_I = 152.3 at 0.001 0.002"]}
+    assert "stdout: FAIL  0 of 1 lines of the C found in the port's stdout" in result.output
+    assert "  missing: max_I = 152.3 at 0.001 0.002" in result.output
+
+
+def test_a_changed_cell_vector_line_is_caught(tmp_path, monkeypatch):
+    """One digit changed in the C's reciprocal-cell block (no summary line) fails the stdout check."""
+    c_bin = executable(tmp_path / "cell_vector.py", f"#!{sys.executable}", r"""
+        import subprocess, sys
+        run = subprocess.run([sys.executable, "-m", "nbnumba", *sys.argv[1:]], stdout=subprocess.PIPE, text=True)
+        lines = run.stdout.splitlines(keepends=True)
+        i = lines.index("reciprocal-space cell vectors (Angstrom^-1):\n") + 2
+        assert lines[i] == "X:  0.01000000 -0.00000000 -0.00000000\n"
+        lines[i] = "X:  0.01000001 -0.00000000 -0.00000000\n"
+        sys.stdout.write("".join(lines))
+        sys.exit(run.returncode)
+    """)
+    result, _, summary = invoke(tmp_path, monkeypatch, "--c-bin", c_bin, args=TINY_CASE + ["-seed", "3"])
+    assert result.exit_code == 3, result.output
+    assert summary["float_image_pass"] is True and summary["files"]["intimage.img"]["status"] == "pass"
+    out = summary["stdout"]
+    assert out["status"] == "FAIL" and out["not_compared"] == []
+    assert out["missing"] == ["X: 0.01000001 -0.00000000 -0.00000000"]
+    assert f"stdout: FAIL  {out['lines'] - 1} of {out['lines']} lines of the C found" in result.output
+    assert "  missing: X: 0.01000001 -0.00000000 -0.00000000" in result.output
+
+
+def test_stdout_lines_a_port_need_not_print():
+    text = "mmap(header.img) = 0x7f12\n  seed: -1718000000\n X:  1.0   2\n12 photons on noise image (0 overloads)\n"
+    assert parity.stdout_lines(text) == (["seed: -1718000000", "X: 1.0 2", "12 photons on noise image (0 overloads)"],
+                                         ["mmap(header.img) = 0x7f12"])
+    assert parity.stdout_lines(text, clock_seeded=True) == \
+        (["X: 1.0 2"], ["mmap(header.img) = 0x7f12", "seed: -1718000000", "12 photons on noise image (0 overloads)"])
+    assert parity.missing_lines(["a b", "a b", "c"], "a  b\nc\n") == ["a b"]
 
 
 def test_noise_image_seeded_from_the_clock_is_listed_not_compared(tmp_path, monkeypatch):
@@ -195,9 +231,13 @@ def test_noise_image_seeded_from_the_clock_is_listed_not_compared(tmp_path, monk
     assert result.exit_code == 0, result.output
     assert summary["files"]["noiseimage.img"]["status"] == "skipped"
     assert "pass -seed N" in summary["files"]["noiseimage.img"]["detail"]
+    # the clock's seed and the noise drawn with it are left out of the stdout check, and said so
+    seed, photons = summary["stdout"]["not_compared"]
+    assert seed.startswith("seed: -") and photons.endswith(" photons on noise image (0 overloads)")
+    assert summary["stdout"]["status"] == "pass" and "(2 not compared)" in result.output
     result, _, summary = invoke(tmp_path, monkeypatch, args=noisy + ["-seed", "5"])
     assert result.exit_code == 0, result.output
-    assert summary["files"]["noiseimage.img"]["status"] == "pass"
+    assert summary["files"]["noiseimage.img"]["status"] == "pass" and summary["stdout"]["not_compared"] == []
     assert clock_seeded(["-mosaic_seed", "3"]) and not clock_seeded(["-seed", "3"])
 
 
