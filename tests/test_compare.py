@@ -21,7 +21,7 @@ from nbnumba.io.png import encode_png, read_png, write_png
 from nbnumba.tools import parity
 from nbnumba.tools.compare import (clock_seeded, compare_cmd, copy_inputs, correlation, flag_value, image_metrics,
                                    input_files, passes, selection, smv_shape)
-from nbnumba.tools.pictures import diff_rgb, gray, legend_lines, with_colour_bar
+from nbnumba.tools.pictures import LOG_FLOOR, diff_rgb, gray, legend_lines, strength, with_colour_bar
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_CASE = ["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-lambda", "6.2",
@@ -380,29 +380,66 @@ def test_picture_scales():
     img = np.array([[0, 1e-3, 1, 1000]], np.float32)
     g = gray(img, 1000.0)
     assert g[0, 0] == 0 and g[0, -1] == 255 and list(g[0]) == sorted(g[0])
-    rgb, scale = diff_rgb(np.zeros((1, 3)), np.array([[-2.0, 0.0, 2.0]]))
+    rgb, scale = diff_rgb(np.zeros((1, 3)), np.array([[-2.0, 0.0, 2.0]]), 0.0)
     assert scale == 2.0
     assert tuple(rgb[0, 1]) == (255, 255, 255)
-    assert rgb[0, 0, 2] > rgb[0, 0, 0] and rgb[0, 2, 0] > rgb[0, 2, 2]
+    assert tuple(rgb[0, 0]) == (59, 76, 192) and tuple(rgb[0, 2]) == (180, 4, 38)  # full blue, full red
+    # the log scale: the floor and below at the palest strength, a decade = an equal step, top = 1
+    assert list(strength(np.array([1e-20, LOG_FLOOR, 1e-12, 1e-8]), 1e-8)) == pytest.approx([0.25, 0.25, 0.625, 1.0])
 
 
 def test_colour_bar_gives_the_absolute_and_relative_scale():
     """A 1e-13 difference on an image whose maximum is 150 is labelled as such."""
     assert legend_lines(1.25e-13, 150.0, 0) == (("-1.25e-13", "0", "+1.25e-13"),
-                                               ["abs: max|py-c| = 1.25e-13", "rel: max|py-c|/max|c| = 8.33e-16"])
+                                               ["abs: max|py-c| = 1.25e-13", "rel: max|py-c|/max|c| = 8.33e-16",
+                                                "log: palest at |py-c| <= 1.5e-14"])
     assert legend_lines(0.0, 150.0, 2) == (("", "0", ""), ["identical: max|py-c| = 0", "black: 2 not finite"])
     c = np.full((20, 30), 150, np.float32)
     py = c.copy()
     py[5, 5] += np.float32(1e-4)
-    rgb, scale = diff_rgb(c, py)
+    rgb, scale = diff_rgb(c, py, 150.0)
     picture = with_colour_bar(rgb, scale, 150.0)
     assert (picture[:20, :30] == rgb).all()  # the map, pixel for pixel, at the top left
     assert picture.shape[1] > 200 and picture.shape[0] > 20 + 3 * 9
     bar = picture[25]  # a row through the colour bar: blue at the left end, red at the right
     left, right = bar[4], bar[4 + 36 * 6 - 1]
     assert left[2] > left[0] and right[0] > right[2]
+    middle = bar[4:4 + 36 * 6][36 * 3 - 1:36 * 3 + 2]  # white (equal) only in the middle column
+    assert (middle != 255).any(axis=-1).tolist() == [True, False, True]
     legend = picture[21:]
     assert (legend == 0).all(axis=-1).sum() > 100  # black text drawn
+
+
+def test_diff_png_marks_every_differing_pixel_however_small(tmp_path, monkeypatch):
+    """Pixels 1.2e-12 (relative to max|c|) apart in half the image, and 1e-2 apart in five: every
+    one of them is coloured in diff.png, the equal pixels are white, and the colour bar keeps its
+    absolute and relative scales."""
+    body = """
+        img = np.ones((40, 50), '<f4'); img[1, 0] = 1e5
+        {change}
+        img.tofile('floatimage.bin'); smv('intimage.img', 40, 50)
+    """
+    change = """
+        img[::2] = np.nextafter(np.float32(1), np.float32(2))   # + 1.19e-7 = 1.19e-12 max|c|
+        img[20, 10:15] += 1e3
+    """
+    c = fake_simulator(tmp_path, "c.py", body.format(change=""))
+    py = fake_simulator(tmp_path, "py.py", body.format(change=change))
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, args=[])
+    assert result.exit_code == 3, result.output
+    differs = np.zeros((40, 50), bool)
+    differs[::2] = True
+    differs[20, 10:15] = True
+    assert summary["metrics"]["bit_identical_fraction"] == pytest.approx(1 - differs.mean())
+    picture = read_png(out / "diff.png")
+    pixels = picture[:40, :50]
+    white = (pixels == 255).all(axis=-1)
+    assert not white[differs].any() and white[~differs].all()
+    red = pixels[differs]
+    assert (red[:, 0] > red[:, 2]).all()                                    # the port above the C: red
+    assert (pixels[20, 10:15] == (180, 4, 38)).all()                        # the largest: full red
+    assert pixels[0, 0].tolist() == [220, 137, 153]   # 1.19e-12: 4.1 of the 14 decades above the palest
+    assert summary["png"]["diff_abs_max"] == 1e3 and summary["png"]["diff_rel_max"] == 1e-2
 
 
 def test_png_round_trip(tmp_path):

@@ -21,8 +21,9 @@ of the current folder are copied in), timed by wall clock. Then every output is 
 
 `wall_ratio_c_over_py` is the C's wall time over the port's (above 1, the port is faster). It
 writes into --outdir: `c.png`, `py.png` (shared log-like gray scale), `diff.png` (port minus C
-with a colour bar giving its absolute and relative scale, see nbnumba.tools.pictures; all
-three cropped to --roi when given), `summary.json`, and both programs' output (`c_stdout.txt`,
+on a log scale of |py-c| / max|c| on which every differing pixel shows, with a colour bar
+giving its absolute and relative scale, see nbnumba.tools.pictures; all three cropped to
+--roi when given), `summary.json`, and both programs' output (`c_stdout.txt`,
 `py_stdout.txt`).
 
 With `--trace-pixel S F` both programs run again with `-trace_pixel S F`, the C side with
