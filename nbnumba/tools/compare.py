@@ -14,10 +14,10 @@ of the current folder are copied in), timed by wall clock. Then every output is 
   seeded from the clock, with no `-seed`, is listed but not compared), PGM, `Fdump.bin` and
   anything else byte for byte; a file only one program wrote fails;
 - the C's stdout: every line of it (the summary, the cell-vector and geometry blocks, the
-  progress and file lines) must appear in the port's stdout, whitespace aside, as many times
-  as in the C's; only lines a port need not reproduce are left out (parity.stdout_lines: the
-  C's `mmap(...) = 0x...` pointers and, when the noise is seeded from the clock, its `seed:`
-  and photon-count lines).
+  file lines) must appear in the port's stdout, whitespace aside, as many times as in the
+  C's; only lines a port need not reproduce are left out (parity.stdout_lines: the progress
+  meter, the C's `mmap(...) = 0x...` pointers and, when the noise is seeded from the clock,
+  its `seed:` and photon-count lines).
 
 `wall_ratio_c_over_py` is the C's wall time over the port's (above 1, the port is faster). It
 writes into --outdir: `c.png`, `py.png` (shared log-like gray scale), `diff.png` (port minus C
@@ -64,8 +64,8 @@ PASS_RULE = {
             f"max|py - c| / max|c|); both programs wrote the same files; SMV images have identical "
             f"headers and >= {parity.SMV_EQUAL:.2%} equal pixels (noise image {parity.SMV_NOISE_EQUAL:.1%}); "
             f"PGM files >= {parity.PGM_EQUAL:.2%} equal bytes; other files (Fdump.bin) are byte-identical; "
-            "and every line of the C's stdout appears in the port's stdout (less the C's mmap pointer "
-            "lines, and its seed and photon-count lines when the noise is seeded from the clock)",
+            "and every line of the C's stdout appears in the port's stdout (less its progress meter and mmap "
+            "pointer lines, and its seed and photon-count lines when the noise is seeded from the clock)",
     "min_correlation": MIN_CORRELATION,
     "max_rel_diff": MAX_REL_DIFF,
     "smv_equal": parity.SMV_EQUAL,
