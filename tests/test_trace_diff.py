@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from golden import run_case
-from nbnumba.tools.trace_diff import diff_traces, trace_diff_cmd
+from nbnumba.tools.trace_align import diff_traces
+from nbnumba.tools.trace_diff import trace_diff_cmd
 from nbnumba.tracefmt import c_d
 from nbnumba.tools.tracelog import detect_prefix, first_values, parse_trace, read_trace
 
