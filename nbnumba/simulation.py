@@ -24,6 +24,7 @@ from nbnumba.cfuncs.rng import new_state
 from nbnumba.errors import Warner
 from nbnumba.kernels import serial_replay
 from nbnumba.kernels.plan import build_plan
+from nbnumba.kernels.targets import select_target
 from nbnumba.output import report
 from nbnumba.output.images import write_outputs
 from nbnumba.output.statistics import statistics
@@ -176,7 +177,7 @@ class Simulation:
         with clock.phase("set-up"):
             su = self.setup() if self.records is None else self.records
         o, d = su.options, su.detector
-        target, device, precision = serial_replay.select_target(o.device, o.precision, self.warn)
+        target, device, precision = select_target(o.device, o.precision, self.warn)
         self.warn.note("nbnumba: rendering on %s in %s precision" % (device, precision))
         with clock.phase("kernel load"):
             run = serial_replay.prepare(self.plan, target)

@@ -89,7 +89,7 @@ def default_workers():
     if cores <= 2:
         return 1
     if os.environ.get("NBNUMBA_DEVICE", "auto") != "cpu":
-        from nbnumba.kernels.serial_replay import cuda_available
+        from nbnumba.kernels.targets import cuda_available
         if cuda_available():
             return 1
     try:

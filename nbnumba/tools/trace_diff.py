@@ -435,7 +435,7 @@ def markdown_report(diff, c_log, py_log, commands):
 
 def _device():
     try:
-        from nbnumba.kernels.serial_replay import cuda_available
+        from nbnumba.kernels.targets import cuda_available
         if cuda_available():        # numba.cuda is imported only where a driver is installed
             from numba import cuda
             name = cuda.get_current_device().name
