@@ -29,6 +29,7 @@ from nbnumba.folders import WORKING, Folder
 from nbnumba.io.outfile import Outputs
 from nbnumba.kernels import serial_replay
 from nbnumba.kernels.plan import build_plan
+from nbnumba.kernels.targets import select_target
 from nbnumba.output import report
 from nbnumba.output.images import write_outputs
 from nbnumba.output.statistics import statistics
@@ -262,7 +263,7 @@ class Simulation:
         with clock.phase("set-up"):
             su = self._setup(indir, outputs) if self.records is None else self.records
         o, d = su.options, su.detector
-        target, device, precision = serial_replay.select_target(o.device or settings.device, o.precision, self.warn)
+        target, device, precision = select_target(o.device or settings.device, o.precision, self.warn)
         self.warn.note("nbnumba: rendering on %s in %s precision" % (device, precision))
         with clock.phase("kernel load"):
             run = serial_replay.prepare(self.plan, target)

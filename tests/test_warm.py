@@ -2,7 +2,6 @@
 file read before gives the same grid and prints the same lines, warnings included; a file
 whose content changed is read again (setup/structure_factors.py)."""
 import numpy as np
-import pytest
 
 from golden import CPU
 

@@ -90,7 +90,7 @@ def default_workers(settings=None):
     if cores <= 2:
         return 1
     if (settings or Settings()).device != "cpu":
-        from nbnumba.kernels.serial_replay import cuda_available
+        from nbnumba.kernels.targets import cuda_available
         if cuda_available():
             return 1
     try:

@@ -45,7 +45,8 @@ from numba import cuda
 from nbnumba.cfuncs import vectors
 from nbnumba.kernels import physics
 from nbnumba.numba_internals import argument_types, guard_loaded, no_fma_contraction, physics_keyed, retype_functions
-from nbnumba.kernels.params import LAST, NO_PIXEL, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
+from nbnumba.kernels.params import (LAST, NO_PIXEL, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, Entry, PixelOut,
+                                   Scene)
 
 
 THREADS = 128          # threads per block of the pixel kernel
@@ -87,8 +88,9 @@ def _pixel_kernel(render_pixels, name):
         image[slot] = 0.0
         flags[slot] = 0
         omega[slot] = 0.0
-        render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic,
-                      mask, image, flags, omega, idx - slot, None, None)
+        render_pixels(spixel, fpixel, fpixel + 1, Entry(unrot_idx, interp_cut),
+                      Scene(params, src, lattice, Fhkl, mask), PixelOut(image, flags, omega, idx - slot), tricubic,
+                      None, None)
         f = flags[slot]
         if f & PIX_EXECUTED:
             cuda.atomic.min(firsts, 0, idx)
@@ -117,11 +119,10 @@ def _alone_kernel(physics_module, name):
         p = params[0]
         spixel = idx // p.fpixels
         fpixel = idx % p.fpixels
-        image = cuda.local.array(1, numba.float32)
-        flags = cuda.local.array(1, numba.uint8)
-        omega = cuda.local.array(1, numba.float64)
-        render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic,
-                      no_mask, image, flags, omega, idx, last, tr)
+        out = PixelOut(cuda.local.array(1, numba.float32), cuda.local.array(1, numba.uint8),
+                       cuda.local.array(1, numba.float64), idx)
+        render_pixels(spixel, fpixel, fpixel + 1, Entry(unrot_idx, interp_cut),
+                      Scene(params, src, lattice, Fhkl, no_mask), out, tricubic, last, tr)
         rec = last[0]
         value[0] = pixel_value(p, rec.I, rec.capture_fraction, rec.polar, rec.omega_pixel)
     kernel.__name__ = kernel.__qualname__ = name

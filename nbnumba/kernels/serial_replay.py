@@ -1,5 +1,5 @@
-"""Choose the render target, and render a plan in chunks while replaying the state the serial
-C carries from pixel to pixel.
+"""Render a plan on a target (kernels/targets.py) in chunks while replaying the state the
+serial C carries from pixel to pixel.
 
 A target renders every pixel independently from an entry state.  The serial C carries two
 things between pixels (docs/quirks.md); `render` restores them exactly, at any thread count:
@@ -15,7 +15,6 @@ re-renders the pixels after it, and later chunks start from the corrected state.
 chunks the caller prints progress and a signal can stop the run (interrupt.py): chunks are
 sized from the measured speed to take about CHUNK_SECONDS.
 """
-import os
 import time
 from contextlib import contextmanager
 
@@ -30,42 +29,6 @@ from nbnumba.setup.detector import RoiBox
 CHUNK_SECONDS = 0.15                  # aim of a chunk's duration
 FIRST_CHUNK = 4096                    # pixels in the first chunk (its time calibrates the next)
 GROWTH = 8                            # a chunk is at most this many times the previous one
-
-
-def cuda_available():
-    """A usable CUDA GPU (or the simulator), without importing numba.cuda where no NVIDIA
-    driver is installed (that import alone costs 0.1-0.8 s)."""
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        return True
-    if not any(os.path.exists(p) for p in ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/dxg")):
-        return False
-    try:
-        from numba import cuda
-        return cuda.is_available()
-    except Exception:   # a broken CUDA install is "no CUDA" for auto
-        return False
-
-
-def select_target(device, precision, warn):
-    """Return (target, device, precision) for -device auto|cpu|cuda and -precision; a target
-    is a class whose instances render one plan (cpu.CpuRender, cuda.CudaRender).
-
-    -precision single needs a GPU: with -device auto and none present, warn(text) and render
-    in double (portable scripts keep working); with an explicit -device cpu it is an error."""
-    if device == "auto":
-        device = "cuda" if cuda_available() else "cpu"
-        if device == "cpu" and precision == "single":
-            warn("-precision single needs a CUDA GPU and none is available: rendering in double")
-            precision = "double"
-    if device == "cuda":
-        if not cuda_available():
-            raise NBError("ERROR: -device cuda: no CUDA GPU is available (numba.cuda.is_available() is False)", 2)
-        from nbnumba.kernels import cuda as target
-        return (target.CudaRender32 if precision == "single" else target.CudaRender), "cuda", precision
-    if precision == "single":
-        raise NBError("ERROR: -precision single is a GPU option; the CPU kernel computes in double, as the C", 2)
-    from nbnumba.kernels.cpu import CpuRender
-    return CpuRender, "cpu", "double"
 
 
 def first_active_pixel(plan, box):
@@ -118,8 +81,8 @@ def _after_rerender(run, box, bit, first, pixel, pixel_has_it, t_hi):
 
 
 def prepare(plan, target):
-    """The target's render of `plan` (target from select_target), its kernels compiled or
-    loaded from Numba's cache: pass it to `render`."""
+    """The target's render of `plan` (target from targets.select_target), its kernels
+    compiled or loaded from Numba's cache: pass it to `render`."""
     p = plan.p
     run = target(plan, RoiBox(plan.fpixels, plan.spixels, p.roi_xmin, p.roi_xmax, p.roi_ymin, p.roi_ymax))
     run.load()

@@ -44,7 +44,7 @@ def device():
     of the tools; kernels' cuda_available decides, without importing numba.cuda on a machine
     with no NVIDIA driver)."""
     try:
-        from nbnumba.kernels.serial_replay import cuda_available
+        from nbnumba.kernels.targets import cuda_available
         if cuda_available():
             from numba import cuda
             name = cuda.get_current_device().name

@@ -51,7 +51,7 @@ def warm_up(device):
     prepare_process()
     if device == "cpu":
         return "cpu"
-    from nbnumba.kernels.serial_replay import cuda_available
+    from nbnumba.kernels.targets import cuda_available
     if device == "auto" and not cuda_available():
         return "cpu"
     from nbnumba.simulation import Simulation
