@@ -13,7 +13,7 @@ SUBCOMMANDS = {
     "trace-diff": ("[OPTIONS] C_LOG PY_LOG", "-h, --help"),
     "compare": ("[OPTIONS] [ARGS]...", "Show this message and exit (so does -h)."),  # -hkl stays a flag
     "batch": ("[OPTIONS] PLAN", "-h, --help"),
-    "serve": ("[-h]", "-h, --help"),
+    "serve": ("[OPTIONS]", "-h, --help"),
 }
 
 
