@@ -172,3 +172,25 @@ def test_the_environment_is_read_only_when_asked(monkeypatch):
     monkeypatch.setenv("NBNUMBA_DEVICE", "gpu")
     with pytest.raises(NBError, match="NBNUMBA_DEVICE must be auto, cpu or cuda, not 'gpu'"):
         nbnumba.Settings.from_environ()
+
+
+def test_two_threads_under_numba_workqueue_layer(tmp_path):
+    """Numba's workqueue threading layer aborts a process in which two threads launch parallel
+    kernels at once; the CPU target makes them take turns there (kernels/cpu.py)."""
+    code = ("import sys, threading; from nbnumba import Settings, Simulation\n"
+            "argv = sys.argv[1:]\n"
+            "runs = [threading.Thread(target=lambda d=d: Simulation.from_args(argv, settings=Settings(device='cpu'))"
+            ".run(outdir=d)) for d in ('a', 'b')]\n"
+            "[t.start() for t in runs]; [t.join() for t in runs]\n"
+            "import numba; print(numba.threading_layer())\n")
+    env = dict(golden.cli_env(), NUMBA_THREADING_LAYER="workqueue")
+    p = subprocess.run([sys.executable, "-c", code, *SMALL], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert (p.returncode, p.stdout) == (0, "workqueue\n"), p.stderr
+    for folder in ("a", "b"):
+        assert {o: hashlib.sha256((tmp_path / folder / o).read_bytes()).hexdigest() for o in OUTPUTS} == SMALL_SHA256
+
+
+def test_threads_setting_renders_the_same_image():
+    one = Simulation.from_args(case_args(), settings=nbnumba.Settings(device="cpu", threads=1)).run()
+    assert_bit_identical(one.image, reference_image())

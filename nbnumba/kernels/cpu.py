@@ -6,6 +6,9 @@ serial_replay.render hands the target ranges [t_lo, t_hi) of box pixels in order
 Parallel tasks of up to SEGMENT pixels of one row, handed out a few at a time, so any range
 keeps every thread busy.
 """
+import contextlib
+import threading
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -16,6 +19,19 @@ from nbnumba.kernels.physics import pixel_value, render_pixels
 
 SEGMENT = 64                      # pixels of one row a parallel task renders (parameters load once per task)
 TASKS_PER_GRAB = 4                # tasks a thread takes at a time (numba's parallel chunk size)
+
+_LAUNCHES = threading.Lock()
+
+
+def _launch_guard():
+    """What a parallel kernel launch runs under: Numba's workqueue threading layer aborts the
+    process when two threads launch at once (the OpenMP and TBB layers do not), so there, and
+    until a launch has told which layer runs, launches take turns."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:          # no parallel launch yet
+        return _LAUNCHES
+    return _LAUNCHES if layer == "workqueue" else contextlib.nullcontext()
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -110,8 +126,9 @@ class CpuRender:
         b = self.box
         old = numba.set_parallel_chunksize(TASKS_PER_GRAB)
         try:
-            _render_box(*self._args(), b.x0, b.width, b.y0, t_lo, t_hi, unrot_idx, interp_cut,
-                        self.image, self.flags, self.omega)
+            with _launch_guard():
+                _render_box(*self._args(), b.x0, b.width, b.y0, t_lo, t_hi, unrot_idx, interp_cut,
+                            self.image, self.flags, self.omega)
         finally:
             numba.set_parallel_chunksize(old)
         firsts = _account(self.flags, self.omega, self.plan.fpixels, b.x0, b.width, b.y0, t_lo, t_hi,
