@@ -14,6 +14,7 @@ record (setup/); this class holds the records and contains no formulas.  The com
 import io
 import shlex
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -25,7 +26,10 @@ from nbnumba.errors import Warner
 from nbnumba.kernels import serial_replay
 from nbnumba.kernels.plan import build_plan
 from nbnumba.output import report
+from nbnumba.output.datasets import refuse_inexpressible
+from nbnumba.output.geometry import geometry
 from nbnumba.output.images import write_outputs
+from nbnumba.output.save import save
 from nbnumba.output.statistics import statistics
 from nbnumba.output.trace import config_line
 from nbnumba.setup import crystal, detector, mosaic, sources, steps, structure_factors
@@ -63,6 +67,43 @@ class Result:
     statistics: object
     stdout: str
     setup: Setup
+
+    @cached_property
+    def geometry(self):
+        """The run's geometry as DIALS describes it (its laboratory frame; millimetres, degrees,
+        angstroms): beam and wavelength, the detector's origin, fast and slow axes, pixel size
+        and count, the rotation axis and the phi scan.
+
+        Returns
+        -------
+        nbnumba.output.geometry.Geometry
+
+        Raises
+        ------
+        nbnumba.NBError
+            The beam vector has no direction.
+        """
+        return geometry(self.setup.options, self.setup.detector, self.setup.steps)
+
+    def save(self, path):
+        """Write the image to `path` in the format its extension names, as the command would.
+
+        ``.img``: SMV (the noise image when the run computed one, else the int image);
+        ``.bin``: the raw float image; ``.pgm``: the PGM (made with the C's scale after
+        -nopgm too); ``.h5`` or ``.nxs``: NeXus NXmx (the nexus extra); ``.cbf``: miniCBF;
+        ``.png``: a picture.  docs/formats.md describes each.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Raises
+        ------
+        nbnumba.NBError
+            An unknown extension, a geometry the format cannot carry (the command's
+            -nexusfile/-cbffile refusals), or a file that cannot be written.
+        """
+        save(self, path)
 
 
 class Simulation:
@@ -145,6 +186,7 @@ class Simulation:
         sweep = steps.steps(o, out)
         trace = self._trace_line if o.trace_fpixel >= 0 and o.trace_spixel >= 0 else None
         det = detector.orient(o, raster, frame, out, warn, trace)
+        refuse_inexpressible(o, det, sweep)     # -nexusfile/-cbffile/-pngfile: before any file is written
         interpolate = structure_factors.interpolation(o, out)
         cell = crystal.cell(o, self.rng, out, warn)
         xtal = crystal.size(o, cell, exposure, det, out)

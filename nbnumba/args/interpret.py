@@ -83,6 +83,7 @@ def interpret(argv, out, warn=None, on_match=None):
         if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):
             used.update((j, j + 1))
     s.strict = warn.strict
+    s.argv = tuple(argv)
     s.timings = s.timings or os.environ.get("NBNUMBA_TIMINGS", "") not in ("", "0")
     _warn_ignored(argv, used, warn)
 

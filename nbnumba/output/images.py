@@ -9,6 +9,7 @@ import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @
 from nbnumba.cfuncs.rng import noise_image
 from nbnumba.cfuncs.stdio import c_format
 from nbnumba.io.images import smv_header_bytes, write_float, write_pgm, write_smv
+from nbnumba.output.datasets import write_datasets
 from nbnumba.setup.detector import RoiBox
 
 
@@ -55,6 +56,22 @@ def smv_values(su):
                 detector_twotheta=d.detector_twotheta)
 
 
+def scales(o, stats):
+    """(intfile_scale, pgm_scale): -scale and -pgmscale, or the C's automatic ones (55000 /
+    max_I; 250 / (5 rmsd), else the int scale)."""
+    intfile_scale = o.intfile_scale
+    if intfile_scale <= 0.0:
+        intfile_scale = 1.0
+        if stats.max_I > 0.0:
+            intfile_scale = 55000.0 / stats.max_I
+    pgm_scale = o.pgm_scale
+    if pgm_scale <= 0.0:
+        pgm_scale = intfile_scale
+        if stats.rmsd > 0.0:
+            pgm_scale = 250.0 / (5.0 * stats.rmsd)
+    return intfile_scale, pgm_scale
+
+
 @dataclass(frozen=True, eq=False)
 class Images:
     """The images the C writes after the render: the int (SMV) image, the PGM (None with
@@ -74,11 +91,7 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
         write_float(o.floatfilename, image)
     out(c_format("max_I = %g  at %g %g\n", (stats.max_I, stats.max_I_x, stats.max_I_y)))
     out(c_format("mean= %g rms= %g rmsd= %g\n", (stats.avg, stats.rms, stats.rmsd)))
-    intfile_scale = o.intfile_scale
-    if intfile_scale <= 0.0:
-        intfile_scale = 1.0
-        if stats.max_I > 0.0:
-            intfile_scale = 55000.0 / stats.max_I
+    intfile_scale, pgm_scale = scales(o, stats)
     out(c_format("intfile_scale = %g\n", (intfile_scale,)))
     header = smv_values(su)
     ints = _int_image(image, d.fpixels, *box, intfile_scale, o.adc_offset)
@@ -86,12 +99,8 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
     if write_files:
         write_smv(o.intfilename, smv_header_bytes(header, noise=False), ints)
 
-    pgm, pgm_scale = None, o.pgm_scale
+    pgm = None
     if o.write_pgm:
-        if pgm_scale <= 0.0:
-            pgm_scale = intfile_scale
-            if stats.rmsd > 0.0:
-                pgm_scale = 250.0 / (5.0 * stats.rmsd)
         out(c_format("pgm_scale = %g\n", (pgm_scale,)))
         pgm = _pgm_image(image, d.fpixels, *box, pgm_scale)
         out("writing %s as %d-byte integers\n" % (o.pgmfilename, 1))
@@ -100,11 +109,19 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
 
     seed = np.array([o.seed], dtype=np.int64)
     if not o.calculate_noise:
-        return Images(ints, pgm, None)
+        return _with_datasets(su, Images(ints, pgm, None), write_files)
     noise = ints.copy()     # the C reuses the int image's buffer: pixels outside the ROI stay as they are there
     total, overloads = noise_image(image, d.fpixels, *box, float(o.adc_offset), noise, seed, rng[0], rng[1])
     out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
     out("writing %s as %d-byte integers\n" % (o.noisefilename, 2))
     if write_files:
         write_smv(o.noisefilename, smv_header_bytes(header, noise=True), noise)
-    return Images(ints, pgm, noise)
+    return _with_datasets(su, Images(ints, pgm, noise), write_files)
+
+
+def _with_datasets(su, images, write_files):
+    """The images, once the data sets the run asks for (-nexusfile, -cbffile, -pngfile:
+    output/datasets.py) are written after the C's files."""
+    if write_files:
+        write_datasets(su, images.intimage, images.noiseimage)
+    return images
