@@ -22,9 +22,9 @@ import pytest
 h5py = pytest.importorskip("h5py")
 nxmx = pytest.importorskip("nxmx")
 fabio_cbf = pytest.importorskip("fabio.cbfimage")
-import hdf5plugin  # noqa: E402  (registers the bitshuffle filter for reading)
+pytest.importorskip("hdf5plugin")         # registers the bitshuffle filter for reading
 
-from golden import GOLDEN, INPUTS, cases, cli_env, reference_file, reference_trace, trace_values  # noqa: E402
+from golden import INPUTS, cases, cli_env, reference_file, reference_trace, trace_values  # noqa: E402
 from nbnumba.errors import NBError  # noqa: E402
 from nbnumba.io.images import SMV_HEADER_BYTES, read_smv, value_of  # noqa: E402
 from nbnumba.io.png import SIGNATURE, read_png  # noqa: E402
