@@ -23,21 +23,24 @@ ENTRY, SAMPLE, DETECTOR = "/entry", "/entry/sample", "/entry/instrument/detector
 # CdTe and GaAs: a run with the C's default, infinitely thin sensor gets 1 nm of silicon, whose
 # parallax shift is below 1e-6 mm
 THIN_SENSOR_MM = 1e-6
-MISSING_EXTRA = ("ERROR: %s needs h5py: install the nexus extra (python3 -m pip install 'nbnumba[nexus]', "
+MISSING_EXTRA = ("ERROR: %s needs %s: install the nexus extra (python3 -m pip install 'nbnumba[nexus]', "
                  "or pip install h5py hdf5plugin)")
 
 
 def require_h5py(flag, compression):
-    """The modules a file with this compression needs; ImportError (with MISSING_EXTRA's
-    text for `flag`) where the nexus extra is not installed."""
+    """(h5py, hdf5plugin or None): the modules a file with this compression needs;
+    ImportError with MISSING_EXTRA's line where the nexus extra is not installed."""
     try:
         import h5py
-        plugin = None
-        if compression == "bitshuffle":
-            import hdf5plugin as plugin
     except ImportError:
-        raise ImportError(MISSING_EXTRA % flag) from None
-    return h5py, plugin
+        raise ImportError(MISSING_EXTRA % (flag, "h5py")) from None
+    if compression != "bitshuffle":
+        return h5py, None
+    try:
+        import hdf5plugin
+    except ImportError:
+        raise ImportError(MISSING_EXTRA % ("-nexus_compression bitshuffle", "hdf5plugin")) from None
+    return h5py, hdf5plugin
 
 
 def _group(parent, name, nx_class, **attrs):
@@ -105,7 +108,9 @@ def fill_nxmx(h5, plugin, geometry, frames, angles, *, kind, description, satura
     entry["program_name"] = program
     entry["program_name"].attrs["version"] = version
     entry["program_name"].attrs["configuration"] = command_line
-    _group(entry, "source", "NXsource")["name"] = "%s simulation (nanoBragg.c)" % program
+    source = _group(entry, "source", "NXsource")
+    source["name"] = "%s simulation (nanoBragg.c)" % program
+    source["probe"] = "x-ray"
 
     data = _group(entry, "data", "NXdata", signal="data")
     ds = data.create_dataset("data", data=frames, chunks=(1,) + frames.shape[1:],

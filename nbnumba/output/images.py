@@ -33,7 +33,7 @@ def _int_image(image, fpixels, x0, x1, y0, y1, scale, adc):
 
 
 @njit(cache=True, error_model="numpy")
-def _pgm_image(image, fpixels, x0, x1, y0, y1, scale):
+def pgm_pixels(image, fpixels, x0, x1, y0, y1, scale):
     """The C's PGM pixels: the ROI box's pixels scaled, clipped at 255, 0 elsewhere."""
     out = np.zeros(image.size, dtype=np.uint8)
     for sp in range(y0, y1 + 1):
@@ -102,7 +102,7 @@ def write_outputs(su, stats, image, rng, out, write_files=True):
     pgm = None
     if o.write_pgm:
         out(c_format("pgm_scale = %g\n", (pgm_scale,)))
-        pgm = _pgm_image(image, d.fpixels, *box, pgm_scale)
+        pgm = pgm_pixels(image, d.fpixels, *box, pgm_scale)
         out("writing %s as %d-byte integers\n" % (o.pgmfilename, 1))
         if write_files:
             write_pgm(o.pgmfilename, d.fpixels, d.spixels, pgm_scale, pgm)

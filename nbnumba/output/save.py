@@ -6,7 +6,7 @@ from nbnumba.errors import NBError
 from nbnumba.io.images import smv_header_bytes, write_float, write_pgm, write_smv
 from nbnumba.io.outfile import write_output
 from nbnumba.output.datasets import BUILDERS, refuse_inexpressible
-from nbnumba.output.images import _pgm_image, scales, smv_values
+from nbnumba.output.images import pgm_pixels, scales, smv_values
 from nbnumba.setup.detector import RoiBox
 
 # extension -> the command's flag for the same file
@@ -31,7 +31,7 @@ def save(result, path):
     elif flag == "-pgmfile":
         _, pgm_scale = scales(su.options, result.statistics)
         pgm = result.pgm if result.pgm is not None else \
-            _pgm_image(result.image.ravel(), d.fpixels, *RoiBox.of(d).bounds, pgm_scale)
+            pgm_pixels(result.image.ravel(), d.fpixels, *RoiBox.of(d).bounds, pgm_scale)
         write_pgm(path, d.fpixels, d.spixels, pgm_scale, pgm)
     else:
         refuse_inexpressible(su.options, d, su.steps, [flag])
