@@ -162,7 +162,7 @@ def cbf_geometry(text_header):
 def test_cbf_for_every_golden_case_fabio_reads_it_or_it_is_refused(name, tmp_path):
     su = set_up(CASES[name], tmp_path)
     g = geometry(su.options, su.detector, su.steps)
-    if not datasets._standard(g):
+    if not datasets.standard_axes(g):
         with pytest.raises(NBError) as refused:
             datasets.refuse_inexpressible(su.options, su.detector, su.steps, ["-cbffile"])
         message = refused.value.message
@@ -337,3 +337,16 @@ def test_save_refuses_what_the_command_refuses(tmp_path):
         curved.save(tmp_path / "x.cbf")
     assert list(tmp_path.iterdir()) == []
     assert curved.geometry.curved
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("-detpixels -10 -pngfile x.png", "ERROR: -pngfile: the detector has -10 x -10 pixels, no image to write"),
+    ("-beam_vector 0 0 0 -nexusfile x.h5", "ERROR: -nexusfile: the beam vector (-beam_vector) has no direction"),
+    ("-distance nan -cbffile x.cbf", "ERROR: -cbffile: the run's geometry is not finite or has no spindle axis"),
+    ("-spindle_axis 0 0 0 -nexusfile x.h5", "ERROR: -nexusfile: the run's geometry is not finite or has no spindle"),
+])
+def test_geometries_without_a_picture_or_frame_are_refused_at_set_up(extra, message):
+    sim = Simulation.from_args(SMALL + " " + extra, warn=lambda line: None)
+    with pytest.raises(NBError) as refused:
+        sim.setup()
+    assert refused.value.message.startswith(message)

@@ -49,7 +49,7 @@ def requests(o):
                                             ("-pngfile", o.pngfilename)) if name is not None]
 
 
-def _standard(g):
+def standard_axes(g):
     """Whether a miniCBF header says it all: a flat detector facing the beam, its fast axis
     along the rotation axis (DIALS's +x) and its slow axis along -y."""
     return (not g.curved and np.abs(g.fast_axis - (1.0, 0.0, 0.0)).max() <= STANDARD_AXES
@@ -74,10 +74,9 @@ def refuse_inexpressible(o, detector, steps, wanted=None):
     geometry with no direction; -curved_det in a NeXus file; a geometry off the standard axes
     in a miniCBF (-nexusfile carries every flat one); -nexusfile without the nexus extra."""
     wanted = [flag for flag, _ in requests(o)] if wanted is None else wanted
-    for flag in wanted:
-        if detector.fpixels <= 0 or detector.spixels <= 0:
-            raise NBError("ERROR: %s: the detector has %d x %d pixels, no image to write (-detpixels/-detsize/-pixel)"
-                          % (flag, detector.fpixels, detector.spixels))
+    if wanted and (detector.fpixels <= 0 or detector.spixels <= 0):
+        raise NBError("ERROR: %s: the detector has %d x %d pixels, no image to write (-detpixels/-detsize/-pixel)"
+                      % (wanted[0], detector.fpixels, detector.spixels))
     carriers = [flag for flag in wanted if flag != "-pngfile"]
     if not carriers:
         return
@@ -97,7 +96,7 @@ def refuse_inexpressible(o, detector, steps, wanted=None):
             require_h5py("-nexusfile", o.nexus_compression)
         except ImportError as missing:
             raise NBError(str(missing)) from None
-    if "-cbffile" in wanted and not _standard(g):
+    if "-cbffile" in wanted and not standard_axes(g):
         raise NBError("ERROR: -cbffile cannot carry this geometry (%s): a miniCBF header describes a flat detector "
                       "facing the beam with its fast axis along the spindle; use -nexusfile" % _obstacles(o))
 
