@@ -16,6 +16,7 @@ import os
 import shlex
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -31,7 +32,10 @@ from nbnumba.kernels import serial_replay
 from nbnumba.kernels.plan import build_plan
 from nbnumba.kernels.targets import select_target
 from nbnumba.output import report
+from nbnumba.output.datasets import refuse_inexpressible
+from nbnumba.output.geometry import geometry
 from nbnumba.output.images import write_outputs
+from nbnumba.output.save import save
 from nbnumba.output.statistics import statistics
 from nbnumba.output.trace import config_line
 from nbnumba.settings import Settings
@@ -73,7 +77,8 @@ class Result:
     misset_deg : tuple of float or None
         The misset angles (x, y, z, degrees) -misset random drew; None without it.
     paths : dict
-        {kind: path} of the files written ("float", "int", "pgm", "noise", "fdump"), paths
+        {kind: path} of the files written ("float", "int", "pgm", "noise", "fdump", and
+        "nexus", "cbf", "png" for -nexusfile, -cbffile, -pngfile), paths
         relative to the working folder when the output folder was given by name (empty when
         nothing was written).
     timings : dict
@@ -93,6 +98,43 @@ class Result:
     misset_deg: object = None
     paths: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+
+    @cached_property
+    def geometry(self):
+        """The run's geometry as DIALS describes it (its laboratory frame; millimetres, degrees,
+        angstroms): beam and wavelength, the detector's origin, fast and slow axes, pixel size
+        and count, the rotation axis and the phi scan.
+
+        Returns
+        -------
+        nbnumba.output.geometry.Geometry
+
+        Raises
+        ------
+        nbnumba.NBError
+            The beam vector has no direction.
+        """
+        return geometry(self.setup.options, self.setup.detector, self.setup.steps)
+
+    def save(self, path):
+        """Write the image to `path` in the format its extension names, as the command would.
+
+        ``.img``: SMV (the noise image when the run computed one, else the int image);
+        ``.bin``: the raw float image; ``.pgm``: the PGM (made with the C's scale after
+        -nopgm too); ``.h5`` or ``.nxs``: NeXus NXmx (the nexus extra); ``.cbf``: miniCBF;
+        ``.png``: a picture.  docs/formats.md describes each.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Raises
+        ------
+        nbnumba.NBError
+            An unknown extension, a geometry the format cannot carry (the command's
+            -nexusfile/-cbffile refusals), or a file that cannot be written.
+        """
+        save(self, path)
 
 
 @contextmanager
@@ -220,6 +262,7 @@ class Simulation:
         sweep = steps.steps(o, out)
         trace = self._trace_line if o.trace_fpixel >= 0 and o.trace_spixel >= 0 else None
         det = detector.orient(o, raster, frame, out, warn, trace)
+        refuse_inexpressible(o, det, sweep)     # -nexusfile/-cbffile/-pngfile: before any file is written
         interpolate = structure_factors.interpolation(o, out)
         cell = crystal.cell(o, self.rng, out, warn, indir)
         xtal = crystal.size(o, cell, exposure, det, out)

@@ -17,6 +17,7 @@ from nbnumba.constants import ADXV, BEAM, CUSTOM, DENZO, DIALS, GAUSS, MOSFLM, R
 
 SUB, EXACT = "sub", "exact"
 READS, WRITES, CACHE = "reads", "writes", "cache"     # Flag.file: what the run does with the file named
+NEXUS_COMPRESSIONS = ("gzip", "bitshuffle", "none")
 
 # the topics of `nbnumba -h`, in the order it lists them
 T_GEOMETRY, T_CONVENTIONS, T_CRYSTAL, T_BEAM, T_MOSAIC, T_SAMPLE, T_OUTPUT, T_NBNUMBA = (
@@ -576,6 +577,20 @@ FLAGS = [
     Flag(R("-strict", how=EXACT), 0, _flag("strict", True),
          "refuse odd input instead of warning about it (env NBNUMBA_STRICT=1)", "", "off", reads=0,
          sets="strict", topic=T_NBNUMBA),
+    # nbnumba's data sets for data-processing programs (docs/formats.md); EXACT names, so no
+    # argv the C reads changes meaning and none of the C's substring rows fires on them
+    Flag(R("-nexusfile", how=EXACT), 1, _str("nexusfilename"),
+         "also write the image as a NeXus NXmx file with the run's geometry, for DIALS (needs the nexus extra)",
+         "file", "none", sets="nexusfilename", file=WRITES, topic=T_NBNUMBA, metavar="NAME.h5"),
+    Flag(R("-nexus_compression", how=EXACT), 1, _choice("nexus_compression", NEXUS_COMPRESSIONS),
+         "compression of the -nexusfile image: gzip, bitshuffle (LZ4, Dectris-style) or none", "", "gzip",
+         sets="nexus_compression", topic=T_NBNUMBA, metavar="gzip|bitshuffle|none"),
+    Flag(R("-cbffile", how=EXACT), 1, _str("cbffilename"),
+         "also write the image as a miniCBF file (byte offset), for DIALS and XDS; standard geometry only",
+         "file", "none", sets="cbffilename", file=WRITES, topic=T_NBNUMBA, metavar="NAME.cbf"),
+    Flag(R("-pngfile", how=EXACT), 1, _str("pngfilename"),
+         "also write a picture of the image (log scale, beam centre marked in red)", "file", "none",
+         sets="pngfilename", file=WRITES, topic=T_NBNUMBA, metavar="NAME.png"),
 ]
 
 # where the C takes -img and -mask: a first pass over argv, before every other option

@@ -85,6 +85,7 @@ def interpret(argv, out, warn=None, on_match=None, indir=WORKING):
         if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):
             used.update((j, j + 1))
     s.strict = warn.strict
+    s.argv = tuple(argv)
     _warn_ignored(argv, used, warn)
     if s.misset[0] == -1 and s.misset_seed is None:
         warn("-misset random without -misset_seed: the orientation is drawn from the clock (nanoBragg.c seeds it "

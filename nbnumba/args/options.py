@@ -189,6 +189,12 @@ class Options:
     precision: str = "double"
     strict: bool = False
     timings: bool = False
+    nexusfilename: Optional[str] = None
+    nexus_compression: str = "gzip"
+    cbffilename: Optional[str] = None
+    pngfilename: Optional[str] = None
+    # the arguments as given (the NeXus file records the command line)
+    argv: tuple = ()
     # the -mask pixels (a read-only uint16 array, the file's raster) and the file's size
     maskimage: np.ndarray = None
     mask_width: int = 0

@@ -9,6 +9,7 @@ import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @
 from nbnumba.cfuncs.rng import noise_image
 from nbnumba.cfuncs.stdio import c_format
 from nbnumba.io.images import float_file, pgm_file, smv_file, smv_header_bytes
+from nbnumba.output.datasets import write_datasets
 from nbnumba.setup.detector import RoiBox
 
 
@@ -32,7 +33,7 @@ def _int_image(image, fpixels, x0, x1, y0, y1, scale, adc):
 
 
 @njit(cache=True, error_model="numpy")
-def _pgm_image(image, fpixels, x0, x1, y0, y1, scale):
+def pgm_pixels(image, fpixels, x0, x1, y0, y1, scale):
     """The C's PGM pixels: the ROI box's pixels scaled, clipped at 255, 0 elsewhere."""
     out = np.zeros(image.size, dtype=np.uint8)
     for sp in range(y0, y1 + 1):
@@ -53,6 +54,22 @@ def smv_values(su):
                 detsize_s=d.detsize_s, dials_origin=tuple(d.dials_origin[1:4]), ORGX=d.ORGX, ORGY=d.ORGY,
                 close_distance=d.close_distance, phi0=su.options.phi0, osc=su.steps.osc,
                 detector_twotheta=d.detector_twotheta)
+
+
+def scales(o, stats):
+    """(intfile_scale, pgm_scale): -scale and -pgmscale, or the C's automatic ones (55000 /
+    max_I; 250 / (5 rmsd), else the int scale)."""
+    intfile_scale = o.intfile_scale
+    if intfile_scale <= 0.0:
+        intfile_scale = 1.0
+        if stats.max_I > 0.0:
+            intfile_scale = 55000.0 / stats.max_I
+    pgm_scale = o.pgm_scale
+    if pgm_scale <= 0.0:
+        pgm_scale = intfile_scale
+        if stats.rmsd > 0.0:
+            pgm_scale = 250.0 / (5.0 * stats.rmsd)
+    return intfile_scale, pgm_scale
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,11 +93,7 @@ def write_outputs(su, stats, image, rng, out, outputs=None):
         outputs.add(o.floatfilename, float_file(image), "float")
     out(c_format("max_I = %g  at %g %g\n", (stats.max_I, stats.max_I_x, stats.max_I_y)))
     out(c_format("mean= %g rms= %g rmsd= %g\n", (stats.avg, stats.rms, stats.rmsd)))
-    intfile_scale = o.intfile_scale
-    if intfile_scale <= 0.0:
-        intfile_scale = 1.0
-        if stats.max_I > 0.0:
-            intfile_scale = 55000.0 / stats.max_I
+    intfile_scale, pgm_scale = scales(o, stats)
     out(c_format("intfile_scale = %g\n", (intfile_scale,)))
     header = smv_values(su)
     ints = _int_image(image, d.fpixels, *box, intfile_scale, o.adc_offset)
@@ -88,25 +101,29 @@ def write_outputs(su, stats, image, rng, out, outputs=None):
     if outputs is not None:
         outputs.add(o.intfilename, smv_file(smv_header_bytes(header, noise=False), ints), "int")
 
-    pgm, pgm_scale = None, o.pgm_scale
+    pgm = None
     if o.write_pgm:
-        if pgm_scale <= 0.0:
-            pgm_scale = intfile_scale
-            if stats.rmsd > 0.0:
-                pgm_scale = 250.0 / (5.0 * stats.rmsd)
         out(c_format("pgm_scale = %g\n", (pgm_scale,)))
-        pgm = _pgm_image(image, d.fpixels, *box, pgm_scale)
+        pgm = pgm_pixels(image, d.fpixels, *box, pgm_scale)
         out("writing %s as %d-byte integers\n" % (o.pgmfilename, 1))
         if outputs is not None:
             outputs.add(o.pgmfilename, pgm_file(d.fpixels, d.spixels, pgm_scale, pgm), "pgm")
 
     seed = np.array([o.seed], dtype=np.int64)
     if not o.calculate_noise:
-        return Images(ints, pgm, None)
+        return _with_datasets(su, Images(ints, pgm, None), outputs)
     noise = ints.copy()     # the C reuses the int image's buffer: pixels outside the ROI stay as they are there
     total, overloads = noise_image(image, d.fpixels, *box, float(o.adc_offset), noise, seed, rng[0], rng[1])
     out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
     out("writing %s as %d-byte integers\n" % (o.noisefilename, 2))
     if outputs is not None:
         outputs.add(o.noisefilename, smv_file(smv_header_bytes(header, noise=True), noise), "noise")
-    return Images(ints, pgm, noise)
+    return _with_datasets(su, Images(ints, pgm, noise), outputs)
+
+
+def _with_datasets(su, images, outputs):
+    """The images, once the data sets the run asks for (-nexusfile, -cbffile, -pngfile:
+    output/datasets.py) are added to `outputs` after the C's files."""
+    if outputs is not None:
+        write_datasets(su, images.intimage, images.noiseimage, outputs)
+    return images
