@@ -17,6 +17,7 @@ from numba import types as nt
 from numba.extending import register_jitable
 
 from nbnumba.cfuncs import vectors
+from nbnumba.errors import NBError
 from nbnumba import numba_internals
 from nbnumba.kernels import physics
 from nbnumba.kernels.params import PARAMS, PARAMS32, Entry, PixelOut, Scene
@@ -88,6 +89,34 @@ def test_clones_keep_their_registration_options():
     assert type(clones.doubled(np.float32(1.5))) is np.float32     # 2.0 became float32(2.0)
 
 
+def test_registry_missing_warns_once(monkeypatch, capsys):
+    """Without the typing registry's private names the clones are registered without their
+    originals' options: {} and one warning line, not a silent {}."""
+    from numba.core.typing import templates
+    monkeypatch.setattr(numba_internals, "_warned", set())
+    monkeypatch.delattr(templates.builtin_registry, "globals")
+    assert numba_internals.jit_options(physics.sincg) == {}
+    assert numba_internals.jit_options(physics.sinc3) == {}
+    err = capsys.readouterr().err
+    assert err.count("nbnumba: warning: cannot read register_jitable's options from Numba's typing registry") == 1
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", reason="the simulator has no NVVM to wrap")
+def test_double_cuda_kernel_refuses_without_nvvm_compile_ir(monkeypatch):
+    """Without NVVM's compile call to wrap, no_fma_contraction raises, and a double-precision
+    CUDA render refuses to start (one line, exit code 2) rather than contract multiply-adds."""
+    from numba.cuda.cudadrv import nvvm
+    from nbnumba.kernels import cuda as kernels
+    monkeypatch.delattr(nvvm, "compile_ir", raising=False)     # (absent from numba.cuda before 0.6x)
+    with pytest.raises(numba_internals.MissingInternal, match="compile_ir"):
+        numba_internals.no_fma_contraction("_render_box64")
+    with pytest.raises(NBError) as refused:
+        kernels.CudaRender(plan=None, box=None)
+    assert refused.value.code == 2 and "\n" not in refused.value.message
+    assert refused.value.message.startswith("ERROR: -device cuda -precision double: ")
+    assert "multiply-add contraction" in refused.value.message
+
+
 def test_cache_key_follows_the_physics_sources(tmp_path):
     for name in numba_internals.PHYSICS_SOURCES:
         (tmp_path / name).parent.mkdir(exist_ok=True)
@@ -140,6 +169,7 @@ def test_double_kernel_compiles_without_fma_contraction():
     dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
     try:   # Numba asks the current device for its compute capability while compiling device functions
         from nbnumba.kernels import cuda as kernels
+        kernels.double_without_fma()      # as a double render does before it compiles
         i64 = nt.int64
         sig = (nt.Array(from_dtype(PARAMS), 1, "C"), nt.Array(nt.float64, 2, "C"), nt.Array(nt.float64, 1, "C"),
                nt.Array(nt.float64, 3, "C"), nt.none, nt.Array(nt.uint16, 1, "C"), *(i64,) * 8,
