@@ -205,7 +205,7 @@ def fine_direction(p, spixel, fpixel, subS, subF, thick_tic, d1, d2, d3):
 
 
 @register_jitable
-def fine_scattering(fine_d, src, source, s1, s2, s3):
+def fine_scattering(fine_d, src, source):
     """What miller_indices needs of the scattering vector beyond s (in double: nothing, None;
     the float32 physics computes it in float-float from fine_d, physics32.py)."""
     return None
@@ -416,7 +416,7 @@ def render_pixels(spixel, f_first, f_last, entry, scene, out, tricubic, last, tr
                         s1 = (d1 - i1) / lam
                         s2 = (d2 - i2) / lam
                         s3 = (d3 - i3) / lam
-                        fine_s = fine_scattering(fine_d, src, source, s1, s2, s3)
+                        fine_s = fine_scattering(fine_d, src, source)
                         if tr is not None and source == 0:
                             _trace_subpixel(tr, pos1, pos2, pos3, d1, d2, d3, i1, i2, i3, s1, s2, s3, airpath,
                                             omega_pixel, lam)

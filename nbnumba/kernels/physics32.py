@@ -118,7 +118,7 @@ def fine_direction(p, spixel, fpixel, subS, subF, thick_tic, d1, d2, d3):
 
 
 @register_jitable
-def fine_scattering(fine_d, src, source, s1, s2, s3):
+def fine_scattering(fine_d, src, source):
     """The scattering vector (d - i)/lambda in float-float, as (s1, s2, s3, s1_lo, s2_lo,
     s3_lo), from fine_direction's d and the source's float-float direction and wavelength
     (src columns 0-4 and their low parts 5-9; i = -src[source, 0:3])."""
