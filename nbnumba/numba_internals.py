@@ -2,15 +2,15 @@
 (tests/test_numba_internals.py, tests/test_numba_cache.py).
 
 1. Cache freshness (`physics_keyed`).  Numba keys a compiled function on its own file only;
-   the kernels inline physics.py, params.py and cfuncs/vectors.py, so an edit there would leave a
-   stale kernel in the cache.  `physics_keyed` puts a digest of those sources into the
+   the kernels inline physics.py, physics32.py, params.py, cfuncs/vectors.py and constants.py
+   (PHYSICS_SOURCES), so an edit there would leave a stale kernel in the cache.  `physics_keyed` puts a digest of those sources into the
    function's __qualname__, which names its cache entry.
 2. Cache robustness (`guard`, `guard_loaded`): Numba's cache never fails a run (below).
 3. Start-up (`start_cpu_target`): the command initialises Numba's CPU target without the
    SciPy BLAS probe of numba.np.arraymath (0.2-0.3 s).
 4. Float32 clones (`retype_functions`): copies of register_jitable functions whose float
    literals, math.pi and float() are float32, registered with the options the originals were
-   registered with (read from Numba's typing registry): -precision single on a GPU.
+   registered with (read from Numba's typing registry): -precision single.
 5. No multiply-add contraction (`no_fma_contraction`): NVVM's compile call gets fma=0 for the
    IR of the named CUDA kernels (Numba has no public option for it).
 
@@ -75,8 +75,9 @@ FALLBACK_NAME = "nbnumba-numba-cache-%d"      # % the effective user id
 
 # ---- 1. cache freshness ----
 
-PHYSICS_SOURCES = (os.path.join("kernels", "physics.py"), os.path.join("kernels", "params.py"),
-                   os.path.join("cfuncs", "vectors.py"), "constants.py")
+PHYSICS_SOURCES = (os.path.join("kernels", "physics.py"), os.path.join("kernels", "physics32.py"),
+                   os.path.join("kernels", "floatfloat.py"), os.path.join("kernels", "fma.py"),
+                   os.path.join("kernels", "params.py"), os.path.join("cfuncs", "vectors.py"), "constants.py")
 
 
 def physics_digest(folder=_PACKAGE):
@@ -319,7 +320,9 @@ def jit_options(fn):
 def retype_functions(ftype, modules):
     """Clones of every function of `modules` whose float literals, math.pi and float() are
     `ftype`; each clone is register_jitable (with its original's options) and calls the other
-    clones.  Returns the last module's namespace of clones (a SimpleNamespace)."""
+    clones.  A function of a later module replaces the same-named function of an earlier one,
+    in the clones that call it and in the result (kernels/physics32.py: where the float32
+    physics differs from the double).  Returns the clones by name (a SimpleNamespace)."""
     from numba.extending import register_jitable
     fmath = types.ModuleType("math_" + np.dtype(ftype).name)
     fmath.__dict__.update(math.__dict__)
@@ -327,6 +330,7 @@ def retype_functions(ftype, modules):
     fmath.e = ftype(math.e)
     originals = [fn for m in modules for fn in vars(m).values()
                  if isinstance(fn, types.FunctionType) and fn.__module__ == m.__name__]
+    latest = {fn.__name__: fn for fn in originals}      # later modules' functions win
     clones = {}
     spaces = {}
     for m in modules:
@@ -345,11 +349,11 @@ def retype_functions(ftype, modules):
     for g in spaces.values():
         for name, value in list(g.items()):
             if isinstance(value, types.FunctionType) and value in clones:
-                g[name] = clones[value]
+                g[name] = clones[latest[value.__name__]]
     for fn, clone in clones.items():
         opts = jit_options(fn)
         (register_jitable(**opts)(clone) if opts else register_jitable(clone))
-    return types.SimpleNamespace(**spaces[modules[-1].__name__])
+    return types.SimpleNamespace(**{name: clones[fn] for name, fn in latest.items()})
 
 
 # ---- 5. no multiply-add contraction ----

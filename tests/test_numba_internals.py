@@ -16,7 +16,6 @@ from numba import from_dtype, njit, typeof
 from numba import types as nt
 from numba.extending import register_jitable
 
-from nbnumba.cfuncs import vectors
 from nbnumba.errors import NBError
 from nbnumba import numba_internals
 from nbnumba.kernels import physics
@@ -47,8 +46,9 @@ def double_work(fn, signature):
 
 @pytest.fixture(scope="module")
 def physics32():
-    """The float32 clones of the physics, as kernels/cuda.py makes them."""
-    return numba_internals.retype_functions(np.float32, (vectors, physics))
+    """The float32 physics the single-precision kernels compile (kernels/physics32.py)."""
+    from nbnumba.kernels.physics32 import single
+    return single
 
 
 def test_float32_clone_computes_in_float32(physics32):
@@ -102,19 +102,20 @@ def test_registry_missing_warns_once(monkeypatch, capsys):
 
 
 @pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", reason="the simulator has no NVVM to wrap")
-def test_double_cuda_kernel_refuses_without_nvvm_compile_ir(monkeypatch):
-    """Without NVVM's compile call to wrap, no_fma_contraction raises, and a double-precision
-    CUDA render refuses to start (one line, exit code 2) rather than contract multiply-adds."""
+def test_cuda_kernels_refuse_without_nvvm_compile_ir(monkeypatch):
+    """Without NVVM's compile call to wrap, no_fma_contraction raises, and a CUDA render (either
+    precision) refuses to start (one line, exit code 2) rather than contract multiply-adds."""
     from numba.cuda.cudadrv import nvvm
     from nbnumba.kernels import cuda as kernels
-    monkeypatch.delattr(nvvm, "compile_ir", raising=False)     # (absent from numba.cuda before 0.6x)
+    monkeypatch.delattr(nvvm, "compile_ir", raising=False)     # (absent from numba.cuda before 0.60)
     with pytest.raises(numba_internals.MissingInternal, match="compile_ir"):
         numba_internals.no_fma_contraction("_render_box64")
-    with pytest.raises(NBError) as refused:
-        kernels.CudaRender(plan=None, box=None)
-    assert refused.value.code == 2 and "\n" not in refused.value.message
-    assert refused.value.message.startswith("ERROR: -device cuda -precision double: ")
-    assert "multiply-add contraction" in refused.value.message
+    for target in (kernels.CudaRender, kernels.CudaRender32):
+        with pytest.raises(NBError) as refused:
+            target(plan=None, box=None)
+        assert refused.value.code == 2 and "\n" not in refused.value.message
+        assert refused.value.message.startswith("ERROR: -device cuda: ")
+        assert "multiply-add contraction" in refused.value.message
 
 
 def test_cache_key_follows_the_physics_sources(tmp_path):
@@ -126,7 +127,7 @@ def test_cache_key_follows_the_physics_sources(tmp_path):
         f.write("\n# an edit\n")
     assert numba_internals.physics_digest(tmp_path) != numba_internals.DIGEST
     from nbnumba.kernels import cpu
-    assert cpu._render_box.py_func.__qualname__.endswith("_" + numba_internals.DIGEST)
+    assert cpu._render_box64.py_func.__qualname__.endswith("_" + numba_internals.DIGEST)
 
 
 def python_c(code):
@@ -160,27 +161,37 @@ def nvvm_available():
 
 @pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or not nvvm_available(),
                     reason="needs libNVVM (a CUDA toolkit), not the simulator")
-def test_double_kernel_compiles_without_fma_contraction():
-    """Offline PTX for sm_90: the double kernel's only fused multiply-adds are libdevice's own;
-    the same kernel under another name (not covered by no_fma_contraction) gets more."""
+@pytest.mark.parametrize("precision", ["double", "single"])
+def test_pixel_kernel_compiles_without_fma_contraction(precision):
+    """Offline PTX for sm_90: the pixel kernel's only fused multiply-adds are libdevice's own and
+    (single) the explicit ones of the float-float products; the same kernel under another name
+    (not covered by no_fma_contraction) gets more."""
     from numba import cuda
     import numba.cuda.dispatcher as dispatcher
     saved = dispatcher.get_current_device
     dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
     try:   # Numba asks the current device for its compute capability while compiling device functions
         from nbnumba.kernels import cuda as kernels
-        kernels.double_without_fma()      # as a double render does before it compiles
+        kernels.without_fma()      # as a render does before it compiles
         i64 = nt.int64
-        sig = (nt.Array(from_dtype(PARAMS), 1, "C"), nt.Array(nt.float64, 2, "C"), nt.Array(nt.float64, 1, "C"),
-               nt.Array(nt.float64, 3, "C"), nt.none, nt.Array(nt.uint16, 1, "C"), *(i64,) * 8,
+        ft, record, fma = ((nt.float64, PARAMS, "fma.rn.f64") if precision == "double" else
+                           (nt.float32, PARAMS32, "fma.rn.f32"))
+        sig = (nt.Array(from_dtype(record), 1, "C"), nt.Array(ft, 2, "C"), nt.Array(ft, 1, "C"),
+               nt.Array(ft, 3, "C"), nt.none, nt.Array(nt.uint16, 1, "C"), *(i64,) * 8,
                nt.Array(nt.float32, 1, "C"), nt.Array(nt.uint8, 1, "C"), nt.Array(nt.float64, 1, "C"),
                nt.Array(i64, 1, "C"))
-        plain, _ = cuda.compile_ptx(kernels._render_box64.py_func, sig, cc=(9, 0))
-        other = kernels._pixel_kernel(kernels.render_pixels64, "_contractible_box64")
+        if precision == "double":
+            kernel, render_pixels = kernels._render_box64, kernels.render_pixels64
+        else:
+            kernel, render_pixels = kernels._render_box32, kernels.render_pixels32
+        plain, _ = cuda.compile_ptx(kernel.py_func, sig, cc=(9, 0))
+        other = kernels._pixel_kernel(render_pixels, "_contractible_box")
         contracted, _ = cuda.compile_ptx(other.py_func, sig, cc=(9, 0))
     finally:
         dispatcher.get_current_device = saved
-    assert plain.count("fma.rn.f64") < contracted.count("fma.rn.f64")
+    assert plain.count(fma) < contracted.count(fma)
+    if precision == "single":
+        assert plain.count(fma) >= 9       # at least the explicit ones of h, k and l (physics32._ff_index)
 
 
 def test_argument_types_match_numba_typeof_and_are_kept_per_layout():

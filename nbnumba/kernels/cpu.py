@@ -1,4 +1,6 @@
-"""The CPU render target: physics.render_pixels over ranges of the ROI box, in parallel.
+"""The CPU render targets: physics.render_pixels over ranges of the ROI box, in parallel, in
+double (CpuRender, the C's arithmetic) or with the float32 physics of physics32.py
+(CpuRender32, -precision single: what the CUDA single kernel computes, checkable on any machine).
 
 The ROI box is the rectangle of pixels the C's loop visits (columns x0..x0+width-1 of rows
 row0...); box pixel t is (row0 + t // width, x0 + t % width), so box order is raster order.
@@ -13,9 +15,10 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from nbnumba.numba_internals import argument_types, physics_keyed
+from nbnumba.kernels import physics
 from nbnumba.kernels.params import LAST, NO_PIXEL, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, Entry, PixelOut, Scene
-from nbnumba.kernels.physics import pixel_value, render_pixels
+from nbnumba.kernels.physics32 import single
+from nbnumba.numba_internals import argument_types, physics_keyed
 
 SEGMENT = 64                      # pixels of one row a parallel task renders (parameters load once per task)
 TASKS_PER_GRAB = 4                # tasks a thread takes at a time (numba's parallel chunk size)
@@ -34,24 +37,31 @@ def _launch_guard():
     return _LAUNCHES if layer == "workqueue" else contextlib.nullcontext()
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-@physics_keyed
-def _render_box(params, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_lo, t_hi, unrot_idx, interp_cut,
-                image, flags, omega):
-    """Box pixels t_lo..t_hi-1 into the full-size image, flags and omega (per-pixel solid
-    angle), as parallel tasks of up to SEGMENT pixels of one row."""
-    first_row = t_lo // width
-    segments = (width + SEGMENT - 1) // SEGMENT
-    tasks = ((t_hi - 1) // width - first_row + 1) * segments
-    entry = Entry(unrot_idx, interp_cut)
-    scene = Scene(params, src, lattice, Fhkl, mask)
-    out = PixelOut(image, flags, omega, 0)
-    for task in prange(tasks):
-        r = first_row + task // segments
-        lo = max(r * width + task % segments * SEGMENT, t_lo)
-        hi = min(r * width + task % segments * SEGMENT + SEGMENT, (r + 1) * width, t_hi)
-        if lo < hi:
-            render_pixels(row0 + r, x0 + lo - r * width, x0 + hi - r * width, entry, scene, out, tricubic, None, None)
+def _box_kernel(render_pixels, name):
+    """The parallel kernel `name` over a render_pixels (physics.py's, or the float32 physics of
+    physics32.py): box pixels t_lo..t_hi-1 into the full-size image, flags and omega
+    (per-pixel solid angle), as parallel tasks of up to SEGMENT pixels of one row."""
+    def kernel(params, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_lo, t_hi, unrot_idx, interp_cut,
+               image, flags, omega):
+        first_row = t_lo // width
+        segments = (width + SEGMENT - 1) // SEGMENT
+        tasks = ((t_hi - 1) // width - first_row + 1) * segments
+        entry = Entry(unrot_idx, interp_cut)
+        scene = Scene(params, src, lattice, Fhkl, mask)
+        out = PixelOut(image, flags, omega, 0)
+        for task in prange(tasks):
+            r = first_row + task // segments
+            lo = max(r * width + task % segments * SEGMENT, t_lo)
+            hi = min(r * width + task % segments * SEGMENT + SEGMENT, (r + 1) * width, t_hi)
+            if lo < hi:
+                render_pixels(row0 + r, x0 + lo - r * width, x0 + hi - r * width, entry, scene, out, tricubic, None,
+                              None)
+    kernel.__name__ = kernel.__qualname__ = name
+    return njit(parallel=True, cache=True, error_model="numpy")(physics_keyed(kernel))
+
+
+_render_box64 = _box_kernel(physics.render_pixels, "_render_box64")
+_render_box32 = _box_kernel(single.render_pixels, "_render_box32")
 
 
 @njit(cache=True, error_model="numpy")
@@ -80,15 +90,25 @@ def _account(flags, omega, fpixels, x0, width, row0, t_lo, t_hi, omega_rows, cou
     return first_exec, first_oor, first_nan
 
 
-@njit(cache=True, error_model="numpy")
-@physics_keyed
-def _render_one(fpixel, spixel, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic, last, tr):
-    idx = spixel * params[0].fpixels + fpixel
-    out = PixelOut(np.zeros(1, dtype=np.float32), np.zeros(1, dtype=np.uint8), np.zeros(1), idx)
-    render_pixels(spixel, fpixel, fpixel + 1, Entry(unrot_idx, interp_cut),
-                  Scene(params, src, lattice, Fhkl, np.zeros(0, dtype=np.uint16)), out, tricubic, last, tr)
-    rec = last[0]
-    return pixel_value(params[0], rec.I, rec.capture_fraction, rec.polar, rec.omega_pixel)
+def _alone_kernel(physics_module, name):
+    """The kernel `name` that renders pixel (spixel, fpixel) alone, serially, from the given
+    entry state with a physics module's render_pixels: the pixel's value; the C's last loop
+    values go into `last` (a LAST record), the trace into tr (or None)."""
+    render_pixels, pixel_value = physics_module.render_pixels, physics_module.pixel_value
+
+    def kernel(fpixel, spixel, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic, last, tr):
+        idx = spixel * params[0].fpixels + fpixel
+        out = PixelOut(np.zeros(1, dtype=np.float32), np.zeros(1, dtype=np.uint8), np.zeros(1), idx)
+        render_pixels(spixel, fpixel, fpixel + 1, Entry(unrot_idx, interp_cut),
+                      Scene(params, src, lattice, Fhkl, np.zeros(0, dtype=np.uint16)), out, tricubic, last, tr)
+        rec = last[0]
+        return pixel_value(params[0], rec.I, rec.capture_fraction, rec.polar, rec.omega_pixel)
+    kernel.__name__ = kernel.__qualname__ = name
+    return njit(cache=True, error_model="numpy")(physics_keyed(kernel))
+
+
+_render_alone64 = _alone_kernel(physics, "_render_alone64")
+_render_alone32 = _alone_kernel(single, "_render_alone32")
 
 
 class CpuRender:
@@ -99,23 +119,22 @@ class CpuRender:
     name = "cpu"
     precision = "double"
     max_chunk = NO_PIXEL
+    kernel = staticmethod(_render_box64)     # (a Numba dispatcher would bind self)
+    alone = staticmethod(_render_alone64)
 
     def __init__(self, plan, box):
         self.plan = plan
         self.box = box
+        self.arrays = plan.arrays(self.precision == "single")
         self.image = np.zeros(plan.pixels, dtype=np.float32)
         self.flags = np.zeros(plan.pixels, dtype=np.uint8)
         self.omega = np.zeros(plan.pixels)
         self.omega_rows = np.zeros(max(plan.spixels, 0))
 
-    def _args(self):
-        p = self.plan
-        return p.params, p.src, p.lattice, p.Fhkl, p.tricubic, p.mask
-
     def load(self):
         """Compile the kernels, or load them from Numba's cache (the "kernel load" phase)."""
         zero = np.int64(0)
-        _render_box.compile(argument_types(self._args() + (
+        self.kernel.compile(argument_types(self.arrays + (
             zero, zero, zero, zero, zero, zero, zero, self.image, self.flags, self.omega)))
         _account.compile(argument_types((
             self.flags, self.omega, zero, zero, zero, zero, zero, zero, self.omega_rows, False)))
@@ -127,7 +146,7 @@ class CpuRender:
         old = numba.set_parallel_chunksize(TASKS_PER_GRAB)
         try:
             with _launch_guard():
-                _render_box(*self._args(), b.x0, b.width, b.y0, t_lo, t_hi, unrot_idx, interp_cut,
+                self.kernel(*self.arrays, b.x0, b.width, b.y0, t_lo, t_hi, unrot_idx, interp_cut,
                             self.image, self.flags, self.omega)
         finally:
             numba.set_parallel_chunksize(old)
@@ -136,8 +155,13 @@ class CpuRender:
         return tuple(int(x) for x in firsts)
 
     def pixel(self, idx, unrot_idx, interp_cut, tr=None):
-        """Pixel idx alone, from the given entry state: render_pixel's (value, last)."""
-        return render_pixel(self.plan, idx, unrot_idx, interp_cut, tr)
+        """Pixel idx alone, serially, from the given entry state: (value, last), last the
+        record of the loop's last values (params.LAST) for -printout, the interpolation
+        warning and -trace_pixel (which passes a trace buffer as tr)."""
+        last = np.zeros(1, dtype=LAST)
+        fpixels = self.plan.fpixels
+        value = self.alone(idx % fpixels, idx // fpixels, unrot_idx, interp_cut, *self.arrays[:5], last, tr)
+        return value, last.view(np.recarray)[0]
 
     def flags_of(self, t_lo, t_hi):
         """The PIX_* flags of box pixels [t_lo, t_hi) as the last render left them."""
@@ -148,11 +172,10 @@ class CpuRender:
         return self.image, self.omega_rows
 
 
-def render_pixel(plan, idx, unrot_idx, interp_cut, tr=None):
-    """Pixel idx alone, serially, from the given entry state: (value, last), last the record
-    of the loop's last values (params.LAST) for -printout, the interpolation warning and
-    -trace_pixel (which passes a trace buffer as tr)."""
-    last = np.zeros(1, dtype=LAST)
-    value = _render_one(idx % plan.fpixels, idx // plan.fpixels, unrot_idx, interp_cut, plan.params, plan.src,
-                        plan.lattice, plan.Fhkl, plan.tricubic, last, tr)
-    return value, last.view(np.recarray)[0]
+class CpuRender32(CpuRender):
+    """-precision single on the CPU: the float32 physics (physics32.py) that the CUDA single
+    kernel runs, for anyone to check single precision without a GPU."""
+
+    precision = "single"
+    kernel = staticmethod(_render_box32)
+    alone = staticmethod(_render_alone32)

@@ -17,24 +17,17 @@ it is as many rows as do (serial_replay never lets a chunk cross a tile).  NBNUM
 caps a tile at n rows (for tests).
 
 Double precision (the default) is the C's arithmetic: float64 plan arrays and float64
-literals.  NVVM contracts a*b+c into fused multiply-adds by default (one rounding where the C
-rounds twice); numba_internals.no_fma_contraction turns that off for the double kernels
-(`double_without_fma`, or a double render refuses to run), so on a GPU the image differs
-from the C only where libdevice's sin/cos/exp/atan2 differ from the C library's in the last
-place.  Under the CUDA simulator the kernel runs as Python with the C library's math: the
-CPU's bits exactly.
+literals.  Single precision (`CudaRender32`) compiles the float32 physics of physics32.py,
+the very clones the CPU's single-precision kernel compiles, fed with the float32 plan.
 
-Single precision compiles the same physics a second time (`physics32`, numba_internals.retype_functions):
-clones of the functions of physics.py and vectors.py made from their own bytecode, in which
-every float literal, math.pi and float() are float32, fed with float32 copies of the params
-record (params.PARAMS32), src, lattice and Fhkl.  physics.py writes its int-to-float spots as `float(int)` (Fdet,
-Sdet, Odet, thick_tic, `h - float(h0)`; bit-identical in double), so every variable of the
-render loop types float32; numba promotes int64 op float32 to float64 only at the
-interpolation range test (`h - h_min + 3 > h_range`) and pixel_value's division by steps.
-Accuracy (float32 clone on the CPU over the 49 golden images): correlation with the C
->= 0.99999999, max |diff|/max <= 2.6e-4 (tilted_twotheta).  NVVM may contract the single
-kernel's multiply-adds; fastmath stays off (no flush to zero, IEEE division and sqrt,
-full-range sinf/cosf: the sincg arguments reach ~1e3 radians).
+NVVM contracts a*b+c into fused multiply-adds by default (one rounding where the C rounds
+twice, and where float-float arithmetic needs two); numba_internals.no_fma_contraction turns
+that off for every pixel kernel (`without_fma`, or a render refuses to run).  So on a GPU the
+double image differs from the C only where libdevice's sin/cos/exp/atan2 differ from the C
+library's in the last place, and the single image from the CPU's single one likewise (the
+float-float products use explicit fused multiply-adds, kernels/fma.py).  Under the CUDA
+simulator the kernels run as Python with the C library's math: in double, the CPU's bits
+exactly.
 """
 import math
 import os
@@ -43,13 +36,11 @@ import numba
 import numpy as np
 from numba import cuda
 
-from nbnumba.cfuncs import vectors
-from nbnumba.kernels import physics
 from nbnumba.errors import NBError
-from nbnumba.numba_internals import (MissingInternal, argument_types, guard_loaded, no_fma_contraction, physics_keyed,
-                                     retype_functions)
-from nbnumba.kernels.params import (LAST, NO_PIXEL, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, Entry, PixelOut,
-                                   Scene)
+from nbnumba.kernels import physics
+from nbnumba.kernels.params import LAST, NO_PIXEL, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, Entry, PixelOut, Scene
+from nbnumba.kernels.physics32 import single
+from nbnumba.numba_internals import MissingInternal, argument_types, guard_loaded, no_fma_contraction, physics_keyed
 
 
 THREADS = 128          # threads per block of the pixel kernel
@@ -64,10 +55,7 @@ BYTES_PER_PIXEL = 4 + 1 + 8   # float32 value, uint8 flags, float64 solid angle
 guard_loaded()   # numba-cuda's own caching module gets the cache guards (numba_internals.py)
 
 
-# ---- physics in float32: the same bytecode with float32 literals ----
-
-physics32 = retype_functions(np.float32, (vectors, physics))
-render_pixels32 = physics32.render_pixels
+render_pixels32 = single.render_pixels
 render_pixels64 = physics.render_pixels
 
 
@@ -111,7 +99,7 @@ _render_box32 = _pixel_kernel(render_pixels32, "_render_box32")
 
 
 def _alone_kernel(physics_module, name):
-    """One thread renders pixel idx alone from the given entry state (as cpu.render_pixel
+    """One thread renders pixel idx alone from the given entry state (as CpuRender.pixel
     does): the C's last loop values into `last` (a LAST record), the trace into tr (or None),
     the pixel's value into value[0]."""
     render_pixels, pixel_value = physics_module.render_pixels, physics_module.pixel_value
@@ -133,7 +121,7 @@ def _alone_kernel(physics_module, name):
 
 
 _render_alone64 = _alone_kernel(physics, "_render_alone64")
-_render_alone32 = _alone_kernel(physics32, "_render_alone32")
+_render_alone32 = _alone_kernel(single, "_render_alone32")
 
 
 @cuda.jit(cache=True)
@@ -149,35 +137,29 @@ def _row_sums(omega, width, tile_t0, t_lo, t_hi, row0, rows_acc):
     rows_acc[row0 + r] = acc
 
 
-def double_without_fma():
-    """Have NVVM compile the double kernels without multiply-add contraction, so that they
-    round as the C does (numba_internals.no_fma_contraction); NBError where this Numba
-    offers no way to (a double kernel would then differ from the C without a word)."""
+def without_fma():
+    """Have NVVM compile the pixel kernels without multiply-add contraction, so that they round
+    as the C (double) and the CPU's float-float arithmetic (single) do
+    (numba_internals.no_fma_contraction); NBError where this Numba offers no way to (the
+    kernels would then round otherwise without a word)."""
     try:
-        no_fma_contraction("_render_box64", "_render_alone64")
+        no_fma_contraction("_render_box64", "_render_alone64", "_render_box32", "_render_alone32")
     except MissingInternal as err:
-        raise NBError("ERROR: -device cuda -precision double: %s; -device cpu renders the C's arithmetic, "
-                      "-precision single needs no such guarantee" % err, 2) from err
+        raise NBError("ERROR: -device cuda: %s; -device cpu renders the same images without it" % err, 2) from err
 
 
 # ---- host side ----
 
-def _device_plan(plan, single):
+def _device_plan(plan, precision):
     """The plan's arrays on the device (uploaded once per plan and precision)."""
     cached = plan.__dict__.setdefault("_nbnumba_cuda", {})
-    if single in cached:
-        return cached[single]
-    ft = np.float32 if single else np.float64
-
-    def up(a, dtype):
-        return cuda.to_device(np.ascontiguousarray(a, dtype=dtype))
-
-    F = up(plan.Fhkl, ft)
-    params = cuda.to_device(plan.params.astype(PARAMS32) if single else plan.params)
-    arrays = (params, up(plan.src, ft), up(plan.lattice, ft), F, F if plan.tricubic is not None else None,
-              up(plan.mask, np.uint16))
-    cached[single] = arrays
-    return arrays
+    if precision not in cached:
+        params, src, lattice, Fhkl, tricubic, mask = plan.arrays(precision == "single")
+        F = cuda.to_device(Fhkl)
+        cached[precision] = (cuda.to_device(params), cuda.to_device(src), cuda.to_device(lattice), F,
+                             F if tricubic is not None else None,
+                             cuda.to_device(np.ascontiguousarray(mask, dtype=np.uint16)))
+    return cached[precision]
 
 
 def _tile_rows(width, rows):
@@ -202,10 +184,9 @@ class CudaRender:
     alone = _render_alone64
 
     def __init__(self, plan, box):
-        if self.precision == "double":
-            double_without_fma()
+        without_fma()
         self.plan, self.box = plan, box
-        self.arrays = _device_plan(plan, self.precision == "single")
+        self.arrays = _device_plan(plan, self.precision)
         self.image = np.zeros(plan.pixels, dtype=np.float32)
         self.tile_rows = _tile_rows(box.width, box.rows) if box.size else 1
         self.max_chunk = self.tile_rows * max(box.width, 1)

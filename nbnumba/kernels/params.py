@@ -1,7 +1,7 @@
 """What the render kernels read and write, as NumPy records with the C's names.
 
 `params` (dtype PARAMS, or PARAMS32 for -precision single: the same fields with float32 in
-place of float64) holds every scalar the render loop of nanoBragg.c reads, and its vectors as
+place of float64, and the float-float low parts of the FINE fields) holds every scalar the render loop of nanoBragg.c reads, and its vectors as
 three fields each (`fdet1 fdet2 fdet3` are the C's fdet_vector[1..3]).  The kernels take it
 as a one-element array and read `params[0].pixel_size`; a record is as fast as numbered slots
 on the CPU (docs/performance.md) and is passed by pointer on a GPU.  The other kernel inputs
@@ -38,14 +38,21 @@ INTS = ("fpixels", "spixels", "oversample", "detector_thicksteps", "sources", "p
         "sweep_rotates")     # some phi step of the sweep is != 0 (it rotates ap,bp,cp)
 
 
-def _params_dtype(float_type):
+# the fields whose float-float low part (<name>_lo) PARAMS32 also holds: the detector geometry
+# the float32 physics computes the scattering vector from (physics32.py)
+FINE = ("subpixel_size", "detector_thickstep") + tuple(v + str(i) for v in ("fdet", "sdet", "odet", "pix0")
+                                                      for i in (1, 2, 3))
+
+
+def _params_dtype(float_type, fine=()):
     return np.dtype([(name, float_type) for name in FLOATS]
                     + [(v + str(i), float_type) for v in VECTORS for i in (1, 2, 3)]
+                    + [(name + "_lo", float_type) for name in fine]
                     + [(name, np.int64) for name in INTS], align=True)
 
 
 PARAMS = _params_dtype(np.float64)
-PARAMS32 = _params_dtype(np.float32)
+PARAMS32 = _params_dtype(np.float32, FINE)
 
 # "no such pixel" in the render's first-pixel results; as interp_cut, interpolation never switches off
 NO_PIXEL = np.iinfo(np.int64).max

@@ -28,6 +28,13 @@ def sincg(x, N):
 
 
 @register_jitable
+def grating(h, h0, dh, N):
+    """A SQUARE crystal's lattice factor along one axis at fractional index h (nearest integer
+    h0, dh = h - h0): the C's sincg(pi*h, N).  (The float32 physics uses dh: physics32.py.)"""
+    return sincg(math.pi * h, N)
+
+
+@register_jitable
 def sinc3(x):
     """sinc3(): Fourier transform of a sphere."""
     if x == 0.0:
@@ -137,11 +144,11 @@ def capture_fraction(p, thick_tic, d1, d2, d3):
 
 
 @register_jitable
-def lattice_factor(p, h, k, l, h0, k0, l0):
+def lattice_factor(p, h, k, l, h0, k0, l0, dh, dk, dl):
     """F_latt of one subpath for the C's four crystal shapes (SQUARE: the product of three
-    sincg; ROUND, GAUSS, TOPHAT: from the distance to the nearest reciprocal-lattice point).
-    Returns (F_latt, F_latt_a, F_latt_b, F_latt_c); the per-axis factors are 1 except for
-    SQUARE (the trace prints them)."""
+    sincg; ROUND, GAUSS, TOPHAT: from the distance (dh, dk, dl) = (h - h0, k - k0, l - l0)
+    to the nearest reciprocal-lattice point, miller_indices).  Returns (F_latt, F_latt_a,
+    F_latt_b, F_latt_c); the per-axis factors are 1 except for SQUARE (the trace prints them)."""
     Na = p.Na
     Nb = p.Nb
     Nc = p.Nc
@@ -152,31 +159,56 @@ def lattice_factor(p, h, k, l, h0, k0, l0):
     rad_star_sqr = 0.0
     if p.xtal_shape == SQUARE:
         if Na > 1:
-            F_latt_a = sincg(math.pi * h, Na)
+            F_latt_a = grating(h, h0, dh, Na)
             F_latt *= F_latt_a
         if Nb > 1:
-            F_latt_b = sincg(math.pi * k, Nb)
+            F_latt_b = grating(k, k0, dk, Nb)
             F_latt *= F_latt_b
         if Nc > 1:
-            F_latt_c = sincg(math.pi * l, Nc)
+            F_latt_c = grating(l, l0, dl, Nc)
             F_latt *= F_latt_c
     else:
-        dh = h - float(h0)
-        dk = k - float(k0)
-        dl = l - float(l0)
         dx_star = dh * p.a_star1 + dk * p.b_star1 + dl * p.c_star1
         dy_star = dh * p.a_star2 + dk * p.b_star2 + dl * p.c_star2
         dz_star = dh * p.a_star3 + dk * p.b_star3 + dl * p.c_star3
         rad_star_sqr = (dx_star * dx_star + dy_star * dy_star + dz_star * dz_star) * Na * Na * Nb * Nb * Nc * Nc
     if p.xtal_shape == ROUND:
-        hrad_sqr = ((h - float(h0)) * (h - float(h0)) * Na * Na + (k - float(k0)) * (k - float(k0)) * Nb * Nb
-                    + (l - float(l0)) * (l - float(l0)) * Nc * Nc)
+        hrad_sqr = dh * dh * Na * Na + dk * dk * Nb * Nb + dl * dl * Nc * Nc
         F_latt = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * math.sqrt(hrad_sqr * p.fudge))
     if p.xtal_shape == GAUSS:
         F_latt = Na * Nb * Nc * math.exp(-(rad_star_sqr / 0.63 * p.fudge))
     if p.xtal_shape == TOPHAT:
         F_latt = Na * Nb * Nc * (1.0 if rad_star_sqr * p.fudge < 0.3969 else 0.0)
     return F_latt, F_latt_a, F_latt_b, F_latt_c
+
+
+@register_jitable
+def miller_indices(lattice, base, s1, s2, s3, fine_s):
+    """The C's fractional Miller indices of scattering vector s for the cell at lattice[base:
+    base + 9] (h = a.s, k = b.s, l = c.s), the nearest integers h0 = ceil(h - 0.5), ... and
+    the offsets h - h0, ....  fine_s: what fine_scattering returned (None here: the float32
+    physics computes the indices in float-float from it, physics32.py)."""
+    h = lattice[base] * s1 + lattice[base + 1] * s2 + lattice[base + 2] * s3
+    k = lattice[base + 3] * s1 + lattice[base + 4] * s2 + lattice[base + 5] * s3
+    l = lattice[base + 6] * s1 + lattice[base + 7] * s2 + lattice[base + 8] * s3
+    h0 = int(math.ceil(h - 0.5))
+    k0 = int(math.ceil(k - 0.5))
+    l0 = int(math.ceil(l - 0.5))
+    return h, k, l, h0, k0, l0, h - float(h0), k - float(k0), l - float(l0)
+
+
+@register_jitable
+def fine_direction(p, spixel, fpixel, subS, subF, thick_tic, d1, d2, d3):
+    """What the lattice factor needs of a subpixel's diffracted direction beyond d (the C's,
+    in double: nothing, None; the float32 physics recomputes it in float-float, physics32.py)."""
+    return None
+
+
+@register_jitable
+def fine_scattering(fine_d, src, source):
+    """What miller_indices needs of the scattering vector beyond s (in double: nothing, None;
+    the float32 physics computes it in float-float from fine_d, physics32.py)."""
+    return None
 
 
 @register_jitable
@@ -367,6 +399,7 @@ def render_pixels(spixel, f_first, f_last, entry, scene, out, tricubic, last, tr
                 for subF in range(oversample):
                     Fdet, Sdet, pos1, pos2, pos3 = subpixel_position(p, spixel, fpixel, subS, subF, Odet)
                     airpath, d1, d2, d3 = unit3(pos1, pos2, pos3)
+                    fine_d = fine_direction(p, spixel, fpixel, subS, subF, thick_tic, d1, d2, d3)
                     # solid angle and sensor capture: computed at their first use, unless oversampled
                     if omega_pixel == 0.0 or oversample_omega:
                         omega_pixel = solid_angle(p, airpath)
@@ -383,6 +416,7 @@ def render_pixels(spixel, f_first, f_last, entry, scene, out, tricubic, last, tr
                         s1 = (d1 - i1) / lam
                         s2 = (d2 - i2) / lam
                         s3 = (d3 - i3) / lam
+                        fine_s = fine_scattering(fine_d, src, source)
                         if tr is not None and source == 0:
                             _trace_subpixel(tr, pos1, pos2, pos3, d1, d2, d3, i1, i2, i3, s1, s2, s3, airpath,
                                             omega_pixel, lam)
@@ -405,12 +439,7 @@ def render_pixels(spixel, f_first, f_last, entry, scene, out, tricubic, last, tr
                                     lat_phi = phi_tic
                                     lat_mos = mos_tic
                                 # fractional Miller indices and the nearest integers
-                                h = lattice[base] * s1 + lattice[base + 1] * s2 + lattice[base + 2] * s3
-                                k = lattice[base + 3] * s1 + lattice[base + 4] * s2 + lattice[base + 5] * s3
-                                l = lattice[base + 6] * s1 + lattice[base + 7] * s2 + lattice[base + 8] * s3
-                                h0 = int(math.ceil(h - 0.5))
-                                k0 = int(math.ceil(k - 0.5))
-                                l0 = int(math.ceil(l - 0.5))
+                                h, k, l, h0, k0, l0, dh, dk, dl = miller_indices(lattice, base, s1, s2, s3, fine_s)
                                 if tr is not None and source == 0 and mos_tic == 0 and phi_tic == 0:
                                     _trace_rotation(tr, p, lattice, base, h, k, l, h0, k0, l0)
                                 base += 9
@@ -422,7 +451,8 @@ def render_pixels(spixel, f_first, f_last, entry, scene, out, tricubic, last, tr
                                     # F_cell == 0: the C's I += F_cell*F_cell*F_latt*F_latt adds +0.0
                                     I += 0.0
                                 else:
-                                    F_latt, F_latt_a, F_latt_b, F_latt_c = lattice_factor(p, h, k, l, h0, k0, l0)
+                                    F_latt, F_latt_a, F_latt_b, F_latt_c = lattice_factor(p, h, k, l, h0, k0, l0, dh,
+                                                                                          dk, dl)
                                     if (tr is not None and p.xtal_shape == SQUARE and source == 0
                                             and mos_tic == 0):
                                         if phi_tic == 0:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nbnumba.kernels.params import PARAMS, VECTORS
+from nbnumba.kernels.params import FINE, PARAMS, PARAMS32, VECTORS
 from nbnumba.kernels.physics import lattice_table
 
 
@@ -28,6 +28,25 @@ class RenderPlan:
         interpolate (the kernels are then compiled without it)."""
         return self.Fhkl if self.p.interpolate else None
 
+    def arrays(self, single=False):
+        """(params, src, lattice, Fhkl, tricubic, mask): what the kernels read, in float64, or for
+        the single-precision physics (physics32.py; made once per plan) in float32 with the
+        float-float low parts it needs: params.PARAMS32's <name>_lo fields, src's columns 5-9
+        (the low parts of columns 0-4) and the lattice table's second half (its low parts)."""
+        if not single:
+            return self.params, self.src, self.lattice, self.Fhkl, self.tricubic, self.mask
+        if "_single" not in self.__dict__:
+            params = np.zeros(1, dtype=PARAMS32)
+            for name in PARAMS.names:
+                params[name] = self.params[name]
+            for name in FINE:
+                params[name + "_lo"] = _low_part(self.params[name])
+            F = self.Fhkl.astype(np.float32)
+            self._single = (params, np.hstack([self.src, _low_part(self.src)]).astype(np.float32),
+                            np.concatenate([self.lattice, _low_part(self.lattice)]).astype(np.float32), F,
+                            F if self.tricubic is not None else None, self.mask)
+        return self._single
+
     @property
     def fpixels(self):
         return int(self.p.fpixels)
@@ -35,6 +54,12 @@ class RenderPlan:
     @property
     def spixels(self):
         return int(self.p.spixels)
+
+
+def _low_part(x):
+    """x - float32(x): with float32(x), x as a float-float pair (to about 48 bits)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x - x.astype(np.float32)
 
 
 def build_plan(su):

@@ -1,9 +1,10 @@
 """Render targets: what a target provides (`RenderTarget`), which targets there are, and
 choosing one (`select_target`, `cuda_available`).
 
-A target is a class whose instances render one plan over its ROI box: cpu.CpuRender (the
-CPU, double precision) and cuda.CudaRender / cuda.CudaRender32 (a CUDA GPU, double and
-single precision).  serial_replay.prepare makes one and loads its kernels;
+A target is a class whose instances render one plan over its ROI box: cpu.CpuRender and
+cpu.CpuRender32 (the CPU, double and single precision) and cuda.CudaRender and
+cuda.CudaRender32 (a CUDA GPU, double and single precision).  Single precision is the float32
+physics of physics32.py on either device.  serial_replay.prepare makes one and loads its kernels;
 serial_replay.render drives it chunk by chunk; output/report.py and output/trace.py render
 single pixels again through its `pixel`.
 """
@@ -97,20 +98,22 @@ def select_target(device, precision, warn):
     (type, str, str)
         The target class (a RenderTarget), the device and the precision it renders in.
 
-    -precision single needs a GPU: with -device auto and none present, warn(text) and render
-    in double (portable scripts keep working); with an explicit -device cpu it is an error.
+    -precision single is the fast path of GPUs.  With -device auto and no GPU, a run asking
+    for it renders in double on the CPU, with a warning: there the C's arithmetic is also the
+    faster one (docs/performance.md), so a script written for a GPU runs at its best on a
+    machine without one.  -device cpu -precision single renders the float32 physics on the
+    CPU (to check what a GPU computes).
     """
     if device == "auto":
         device = "cuda" if cuda_available() else "cpu"
         if device == "cpu" and precision == "single":
-            warn("-precision single needs a CUDA GPU and none is available: rendering in double")
+            warn("-precision single: no CUDA GPU is available: rendering on the CPU in double (faster there; "
+                 "-device cpu -precision single renders single precision on the CPU)")
             precision = "double"
     if device == "cuda":
         if not cuda_available():
             raise NBError("ERROR: -device cuda: no CUDA GPU is available (numba.cuda.is_available() is False)", 2)
         from nbnumba.kernels import cuda as target
         return (target.CudaRender32 if precision == "single" else target.CudaRender), "cuda", precision
-    if precision == "single":
-        raise NBError("ERROR: -precision single is a GPU option; the CPU kernel computes in double, as the C", 2)
-    from nbnumba.kernels.cpu import CpuRender
-    return CpuRender, "cpu", "double"
+    from nbnumba.kernels import cpu as target
+    return (target.CpuRender32 if precision == "single" else target.CpuRender), "cpu", precision

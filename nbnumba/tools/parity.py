@@ -7,6 +7,10 @@
     stdout        every summary line of the reference appears word for word (check_stdout);
                   `nbnumba compare` asks for every line the port must reproduce (stdout_lines)
 
+and, for -precision single (float32 physics, not the C's arithmetic), `single_precision_errors`:
+a float image correlates >= SINGLE_CORRELATION with the C's, and no pixel above
+SINGLE_FLOOR of the maximum is off by more than SINGLE_RELATIVE of its value.
+
 `nbnumba compare` applies them to every file both programs wrote and to their stdout; the
 test suite applies them to the reference cases. Each `*_details` function measures, each
 `check_*` function returns the list of broken rules (empty: the output passes).
@@ -20,6 +24,9 @@ FLOAT_TOL = 1e-6          # max|port-ref| / max|ref|
 SMV_EQUAL = 0.9999        # fraction of equal pixels in an SMV image
 SMV_NOISE_EQUAL = 0.999   # ... in the noise image
 PGM_EQUAL = 0.9999        # fraction of equal bytes in a PGM
+SINGLE_CORRELATION = 0.999999   # -precision single: correlation of the float image with the C's, at least
+SINGLE_RELATIVE = 1e-3          # ... largest |port-ref|/ref over the pixels above SINGLE_FLOOR*max(ref)
+SINGLE_FLOOR = 1e-3
 
 # The reference's stdout lines (stripped) that start with one of these must appear in the port's.
 KEY_LINES = ("max_I = ", "mean= ", "intfile_scale = ", "pgm_scale = ", "Unit Cell: ", "Recp Cell: ",
@@ -34,6 +41,23 @@ UNREPRODUCED = re.compile(r"mmap\(.*\) = |\d+% done$")
 # ... and, with the noise seeded from the clock (no -seed), the C's `seed:` line and the noise
 # image's photon count, which differ between two runs in different seconds.
 CLOCK_SEEDED = re.compile(r"seed: |\S+ photons on noise image \(")
+
+
+def single_precision_errors(got, ref):
+    """(correlation, largest relative error) of a float image `got` against the C's `ref`: the
+    Pearson correlation of the two images (1.0 for two equal images of no variance) and the
+    largest |got - ref| / ref over the pixels where ref > SINGLE_FLOOR * max(ref) (0.0 if none)."""
+    got = np.asarray(got, dtype=np.float64).ravel()
+    ref = np.asarray(ref, dtype=np.float64).ravel()
+    if got.size != ref.size:
+        raise ValueError("%d pixels against the reference's %d" % (got.size, ref.size))
+    if ref.std() == 0.0 or got.std() == 0.0:
+        correlation = 1.0 if np.array_equal(got, ref) else 0.0
+    else:
+        correlation = float(np.corrcoef(got, ref)[0, 1])
+    bright = ref > SINGLE_FLOOR * ref.max() if ref.size else ref > 0
+    relative = np.abs(got[bright] - ref[bright]) / ref[bright]
+    return correlation, float(relative.max()) if relative.size else 0.0
 
 
 def smv_split(data):
