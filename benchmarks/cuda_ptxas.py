@@ -7,7 +7,7 @@ Needs NVVM (the `cuda` extra's toolkit wheels, or a CUDA toolkit) and ptxas; no 
 variant of the pixel kernel (double/single precision, with and without the tricubic
 interpolation path; kernels/cuda.py) is compiled to PTX for compute capability --cc, then
 assembled by `ptxas -v` at each register cap of --caps (0: no cap; the driver applies
-kernels/cuda.py's MAX_REGISTERS the same way when it links).  With cuobjdump, the SASS of
+the run's register cap, Settings.cuda_max_registers, the same way when it links).  With cuobjdump, the SASS of
 the uncapped build is counted too: all instructions and local-memory loads/stores (spill
 traffic).  Numba asks the current device for its compute capability while it compiles the
 kernels' device functions; with no GPU this script answers --cc for it.

@@ -73,6 +73,13 @@ class Settings:
         (always in-process) or a socket path.  NBNUMBA_SERVER.
     columns : int or None
         The width -h fits (None: the terminal's, or 100).  COLUMNS.
+    cuda_max_registers : int or None
+        The register cap the CUDA pixel kernels are built with (None: no cap).  128 was the
+        fastest cap measured on an H100 for an earlier kernel (docs/performance.md,
+        benchmarks/cuda_ptxas.py); re-tune it on a GPU.  NBNUMBA_CUDA_MAX_REGISTERS (0: none).
+    cuda_tile_rows : int
+        The most detector rows a GPU tile holds (0: as many as fit in its free memory).
+        NBNUMBA_CUDA_TILE_ROWS.
     """
     device: str = "auto"
     strict: bool = False
@@ -82,10 +89,13 @@ class Settings:
     debug: bool = False
     server: str = ""
     columns: Optional[int] = None
+    cuda_max_registers: Optional[int] = 128
+    cuda_tile_rows: int = 0
 
     ENVIRONMENT = {"device": "NBNUMBA_DEVICE", "strict": "NBNUMBA_STRICT", "timings": "NBNUMBA_TIMINGS",
                    "threads": "NBNUMBA_THREADS", "chunk_pixels": "NBNUMBA_CHUNK_PIXELS", "debug": "NBNUMBA_DEBUG",
-                   "server": "NBNUMBA_SERVER", "columns": "COLUMNS"}
+                   "server": "NBNUMBA_SERVER", "columns": "COLUMNS",
+                   "cuda_max_registers": "NBNUMBA_CUDA_MAX_REGISTERS", "cuda_tile_rows": "NBNUMBA_CUDA_TILE_ROWS"}
 
     def __post_init__(self):
         if self.device not in DEVICES:
@@ -111,4 +121,7 @@ class Settings:
         return cls(device=device, strict=_flag(env.get(names["strict"])), timings=_flag(env.get(names["timings"])),
                    threads=threads, chunk_pixels=_count(names["chunk_pixels"], env.get(names["chunk_pixels"])),
                    debug=_flag(env.get(names["debug"])), server=env.get(names["server"], ""),
-                   columns=_columns(env.get(names["columns"])))
+                   columns=_columns(env.get(names["columns"])),
+                   cuda_max_registers=_count(names["cuda_max_registers"], env.get(names["cuda_max_registers"], "128"))
+                   or None,
+                   cuda_tile_rows=_count(names["cuda_tile_rows"], env.get(names["cuda_tile_rows"])))

@@ -309,7 +309,7 @@ class Simulation:
         target, device, precision = select_target(o.device or settings.device, o.precision, self.warn)
         self.warn.note("nbnumba: rendering on %s in %s precision" % (device, precision))
         with clock.phase("kernel load"):
-            run = serial_replay.prepare(self.plan, target)
+            run = serial_replay.prepare(self.plan, target, settings)
         trace_idx = None
         if o.trace_fpixel >= 0 and o.trace_spixel >= 0:
             self.out(config_line(o.trace_spixel, o.trace_fpixel) + "\n")

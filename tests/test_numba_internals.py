@@ -180,12 +180,9 @@ def test_pixel_kernel_compiles_without_fma_contraction(precision):
                nt.Array(ft, 3, "C"), nt.none, nt.Array(nt.uint16, 1, "C"), *(i64,) * 8,
                nt.Array(nt.float32, 1, "C"), nt.Array(nt.uint8, 1, "C"), nt.Array(nt.float64, 1, "C"),
                nt.Array(i64, 1, "C"))
-        if precision == "double":
-            kernel, render_pixels = kernels._render_box64, kernels.render_pixels64
-        else:
-            kernel, render_pixels = kernels._render_box32, kernels.render_pixels32
+        kernel = kernels._render_box64 if precision == "double" else kernels._render_box32
         plain, _ = cuda.compile_ptx(kernel.py_func, sig, cc=(9, 0))
-        other = kernels._pixel_kernel(render_pixels, "_contractible_box")
+        other = kernels.pixel_kernel(precision, None, "_contractible_box")
         contracted, _ = cuda.compile_ptx(other.py_func, sig, cc=(9, 0))
     finally:
         dispatcher.get_current_device = saved

@@ -9,8 +9,8 @@ launcher imports this before deciding whether to load NumPy and Numba at all).
 - Whether client and server run the same code: `source_digest()`, over nbnumba's sources,
   the Python version and the installed NumPy, Numba and llvmlite.
 - What a job takes from the client's environment: `job_environment()` (NBNUMBA_* and the
-  terminal size, the job's settings.Settings) and `process_environment()` (NUMBA_*, CUDA_*
-  and the NBNUMBA_ settings read when a module is imported: fixed when a render process
+  terminal size, the job's settings.Settings) and `process_environment()` (NUMBA_* and
+  CUDA_*, Numba's and CUDA's own, read when they are imported: fixed when a render process
   starts, so a client whose values differ runs in-process).
 - What confines a process beyond the files it opens (`process_context`) and the limits a
   job keeps to (`process_limits`, `limits_problem`).
@@ -41,8 +41,6 @@ JOB, CANCEL, STATUS, STOP = b"J", b"C", b"S", b"Q"                 # client -> s
 ACCEPTED, DECLINED, RUNNING, EXITED, REPORT = b"A", b"D", b"R", b"X", b"T"   # server -> client
 READY = b"W"                                                       # worker -> server
 
-# read when a module is imported, so fixed for a warm worker's life (kernels/cuda.py)
-IMPORT_TIME_SETTINGS = ("NBNUMBA_CUDA_MAX_REGISTERS",)
 # the launcher's own settings, never a job's
 LAUNCHER_SETTINGS = ("NBNUMBA_SERVER",)
 TERMINAL = ("COLUMNS", "LINES")  # -h fits the terminal (shutil.get_terminal_size reads these first)
@@ -122,16 +120,15 @@ def source_digest(root=None):
 
 
 def job_environment(env=os.environ):
-    """The variables a job takes from its client: NBNUMBA_* (but the launcher's and the
-    import-time ones) and the terminal size."""
+    """The variables a job takes from its client (its settings.Settings): NBNUMBA_* (but the
+    launcher's) and the terminal size."""
     return {k: v for k, v in env.items()
-            if (k.startswith("NBNUMBA_") and k not in LAUNCHER_SETTINGS and k not in IMPORT_TIME_SETTINGS)
-            or k in TERMINAL}
+            if (k.startswith("NBNUMBA_") and k not in LAUNCHER_SETTINGS) or k in TERMINAL}
 
 
 def process_environment(env=os.environ):
-    """The variables fixed when a worker starts: NUMBA_*, CUDA_* and IMPORT_TIME_SETTINGS."""
-    return {k: v for k, v in env.items() if k.startswith(("NUMBA_", "CUDA_")) or k in IMPORT_TIME_SETTINGS}
+    """The variables fixed when a render process starts (Numba's and CUDA's own): NUMBA_*, CUDA_*."""
+    return {k: v for k, v in env.items() if k.startswith(("NUMBA_", "CUDA_"))}
 
 
 NAMESPACES = ("mnt", "user", "pid", "net", "ipc", "uts", "cgroup", "time")

@@ -122,7 +122,7 @@ class CpuRender:
     kernel = staticmethod(_render_box64)     # (a Numba dispatcher would bind self)
     alone = staticmethod(_render_alone64)
 
-    def __init__(self, plan, box):
+    def __init__(self, plan, box, settings=None):
         self.plan = plan
         self.box = box
         self.arrays = plan.arrays(self.precision == "single")

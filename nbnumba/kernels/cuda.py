@@ -29,8 +29,8 @@ float-float products use explicit fused multiply-adds, kernels/fma.py).  Under t
 simulator the kernels run as Python with the C library's math: in double, the CPU's bits
 exactly.
 """
+import functools
 import math
-import os
 
 import numba
 import numpy as np
@@ -40,14 +40,11 @@ from nbnumba.errors import NBError
 from nbnumba.kernels import physics
 from nbnumba.kernels.params import LAST, NO_PIXEL, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, Entry, PixelOut, Scene
 from nbnumba.kernels.physics32 import single
+from nbnumba.settings import Settings
 from nbnumba.numba_internals import MissingInternal, argument_types, guard_loaded, no_fma_contraction, physics_keyed
 
 
 THREADS = 128          # threads per block of the pixel kernel
-# register cap of the pixel kernels: 128 was the fastest cap measured on an H100 for an earlier
-# version of the kernel; with it ptxas spills nothing in single precision without interpolation
-# (docs/performance.md, benchmarks/cuda_ptxas.py).  Re-tune on a GPU with this variable.
-MAX_REGISTERS = int(os.environ.get("NBNUMBA_CUDA_MAX_REGISTERS", "128") or 0) or None
 ROW_THREADS = 128      # threads per block of the row-sum kernel
 MEMORY_FRACTION = 0.8  # share of the free device memory a tile may take
 BYTES_PER_PIXEL = 4 + 1 + 8   # float32 value, uint8 flags, float64 solid angle
@@ -61,8 +58,12 @@ render_pixels64 = physics.render_pixels
 
 # ---- kernels ----
 
-def _pixel_kernel(render_pixels, name):
-    """The pixel kernel `name` over a render_pixels (float64 or float32 physics): thread i renders box
+@functools.lru_cache(maxsize=None)
+def pixel_kernel(precision, max_registers, name=None):
+    """The pixel kernel of `precision` ("double": the float64 physics, "single": the float32
+    one) built with a register cap (Settings.cuda_max_registers; None: none), one kernel per
+    cap, each named after it (so each has its own entry in Numba's cache; `name` names it
+    otherwise): thread i renders box
     pixel t = t_lo + i, (row0 + t // width, x0 + t % width), into slot t - tile_t0 of the tile
     buffers, and records it in firsts[0] (executed), firsts[1] (out of range) and firsts[2]
     (NaN index) by atomicMin."""
@@ -89,13 +90,15 @@ def _pixel_kernel(render_pixels, name):
             cuda.atomic.min(firsts, 1, idx)
         if f & PIX_NAN_INDEX:
             cuda.atomic.min(firsts, 2, idx)
-    kernel.__name__ = kernel.__qualname__ = name
-    options = {} if numba.config.ENABLE_CUDASIM else {"max_registers": MAX_REGISTERS}   # the simulator has none
+    render_pixels = render_pixels64 if precision == "double" else render_pixels32
+    kernel.__name__ = kernel.__qualname__ = name or "_render_box%s_r%d" % (
+        "64" if precision == "double" else "32", max_registers or 0)
+    options = {} if numba.config.ENABLE_CUDASIM else {"max_registers": max_registers}   # the simulator has none
     return cuda.jit(cache=True, **options)(physics_keyed(kernel))
 
 
-_render_box64 = _pixel_kernel(render_pixels64, "_render_box64")
-_render_box32 = _pixel_kernel(render_pixels32, "_render_box32")
+_render_box64 = pixel_kernel("double", Settings().cuda_max_registers)   # the default builds
+_render_box32 = pixel_kernel("single", Settings().cuda_max_registers)
 
 
 def _alone_kernel(physics_module, name):
@@ -162,11 +165,11 @@ def _device_plan(plan, precision):
     return cached[precision]
 
 
-def _tile_rows(width, rows):
-    """Rows per tile: the whole box if its buffers fit in MEMORY_FRACTION of free memory."""
+def _tile_rows(width, rows, cap=0):
+    """Rows per tile: the whole box if its buffers fit in MEMORY_FRACTION of free memory, at
+    most `cap` (Settings.cuda_tile_rows; 0: no cap)."""
     free = cuda.current_context().get_memory_info()[0]
     fit = rows if not math.isfinite(free) else int(free * MEMORY_FRACTION // (width * BYTES_PER_PIXEL))
-    cap = int(os.environ.get("NBNUMBA_CUDA_TILE_ROWS", "0") or 0)
     if cap > 0:
         fit = min(fit, cap)
     if fit < 1:
@@ -180,15 +183,16 @@ class CudaRender:
 
     name = "cuda"
     precision = "double"
-    kernel = _render_box64
     alone = _render_alone64
 
-    def __init__(self, plan, box):
+    def __init__(self, plan, box, settings=None):
         without_fma()
+        settings = settings if settings is not None else Settings()
         self.plan, self.box = plan, box
+        self.kernel = pixel_kernel(self.precision, settings.cuda_max_registers)
         self.arrays = _device_plan(plan, self.precision)
         self.image = np.zeros(plan.pixels, dtype=np.float32)
-        self.tile_rows = _tile_rows(box.width, box.rows) if box.size else 1
+        self.tile_rows = _tile_rows(box.width, box.rows, settings.cuda_tile_rows) if box.size else 1
         self.max_chunk = self.tile_rows * max(box.width, 1)
         n = min(self.max_chunk, max(box.size, 1))
         self.d_image = cuda.device_array(n, dtype=np.float32)
@@ -266,5 +270,4 @@ class CudaRender32(CudaRender):
     """-precision single: float32 physics and plan arrays."""
 
     precision = "single"
-    kernel = _render_box32
     alone = _render_alone32

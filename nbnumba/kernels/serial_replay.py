@@ -80,11 +80,13 @@ def _after_rerender(run, box, bit, first, pixel, pixel_has_it, t_hi):
     return int(box.raster(t + int(hits[0]))) if hits.size else NO_PIXEL
 
 
-def prepare(plan, target):
-    """The target's render of `plan` (target from targets.select_target), its kernels
-    compiled or loaded from Numba's cache: pass it to `render`."""
+def prepare(plan, target, settings=None):
+    """The target's render of `plan` (target from targets.select_target) as `settings` (a
+    settings.Settings) say, its kernels compiled or loaded from Numba's cache: pass it to
+    `render`."""
     p = plan.p
-    run = target(plan, RoiBox(plan.fpixels, plan.spixels, p.roi_xmin, p.roi_xmax, p.roi_ymin, p.roi_ymax))
+    run = target(plan, RoiBox(plan.fpixels, plan.spixels, p.roi_xmin, p.roi_xmax, p.roi_ymin, p.roi_ymax),
+                 settings)
     run.load()
     return run
 

@@ -41,8 +41,9 @@ class RenderTarget(Protocol):
     plan: object
     box: object
 
-    def __init__(self, plan, box):
-        """Set up the render of `plan` over `box` (buffers; nothing is rendered yet)."""
+    def __init__(self, plan, box, settings=None):
+        """Set up the render of `plan` over `box` (buffers; nothing is rendered yet), as the
+        run's settings.Settings say (the GPU's register cap and tile size)."""
 
     def load(self):
         """Compile the kernels or load them from Numba's cache (the "kernel load" phase)."""
