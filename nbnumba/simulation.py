@@ -118,11 +118,24 @@ class Simulation:
             The arguments; a string is split as a shell splits words.
         out, warn, write_files, read_fdump
             As for Simulation.
+
+        Raises
+        ------
+        TypeError
+            argv is bytes, or a sequence holding something other than str.
         """
         if isinstance(argv, str):
             argv = shlex.split(argv)
+        elif isinstance(argv, (bytes, bytearray, memoryview)):
+            raise TypeError("Simulation.from_args takes a str or a sequence of str, not %s (decode it first)"
+                            % type(argv).__name__)
+        argv = list(argv)
+        for arg in argv:
+            if not isinstance(arg, str):
+                raise TypeError("Simulation.from_args takes a str or a sequence of str, not a sequence holding "
+                                "%s %r" % (type(arg).__name__, arg))
         sim = cls.__new__(cls)
-        sim._init(list(argv), out, warn, write_files, read_fdump)
+        sim._init(argv, out, warn, write_files, read_fdump)
         return sim
 
     @property
