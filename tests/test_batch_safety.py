@@ -83,7 +83,7 @@ def _http_reply(port):
 
 
 def test_worker_processes_expose_nothing_another_account_can_use(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     pytest.importorskip("cryptography")
     psutil = pytest.importorskip("psutil")
     me = psutil.Process()
@@ -110,13 +110,28 @@ def test_worker_processes_expose_nothing_another_account_can_use(tmp_path):
         assert info["services"] == {} and [w["services"] for w in info["workers"].values()] == [{}, {}]
         address = client.scheduler.address
         assert address.startswith("tls://127.0.0.1:")
-        for attempt in (address, address.replace("tls://", "tcp://")):
-            with pytest.raises((OSError, TypeError)):
-                distributed.Client(attempt, timeout=5)
-        with pytest.raises(OSError):            # credentials of one's own are no better
-            distributed.Client(address, timeout=5, security=distributed.Security.temporary())
+        # another process connects a Client: plain, over TCP, and with credentials of its own
+        for how in ("plain", "tcp", "own credentials"):
+            intruder = subprocess.run([sys.executable, "-c", INTRUDER, address, how], capture_output=True, text=True,
+                                      timeout=300, env=cli_env())
+            assert (intruder.returncode, intruder.stdout) == (0, "refused\n"), (how, intruder.stdout, intruder.stderr)
     finally:
         execute._close(client)
+
+
+# a process without the cluster's credentials tries to run code on it (a fresh process for each
+# attempt: a Client that failed to connect leaves Dask unable to make another in its process)
+INTRUDER = """
+import os, sys, distributed
+address, how = sys.argv[1:]
+try:
+    client = distributed.Client(address.replace("tls://", "tcp://") if how == "tcp" else address, timeout=5,
+                                security=distributed.Security.temporary() if how == "own credentials" else None)
+except (OSError, TypeError):
+    print("refused")
+else:
+    print("ran as pid", client.run_on_scheduler(os.getpid))
+"""
 
 
 def test_a_scheduler_takes_its_tls_settings_from_dask_configuration(tmp_path):

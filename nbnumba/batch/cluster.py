@@ -73,8 +73,9 @@ def start(workers, env, preload):
     cluster = SpecCluster(scheduler=scheduler, workers={}, worker=worker, security=security,
                           silence_logs=logging.CRITICAL)
     try:
+        client = Client(cluster, security=security)      # before the workers: a Client waits for those asked for
         cluster.scale(workers)
-        return Client(cluster, security=security)
+        return client
     except BaseException:
         cluster.close()
         raise
