@@ -7,11 +7,11 @@ phases, the warm in-process render, and each image against the serial C's.
         [--devices cpu,cuda] [--write docs/performance.md]
 
 Cases are benchmarks/cases/<name>.args, run in a fresh folder holding that folder's inputs
-(bench.hkl, bench.mat, tri.hkl).  Every program runs with OMP_NUM_THREADS and
+(bench.hkl, bench.mat, and tri.hkl from tests/data/golden/inputs).  Every program runs with OMP_NUM_THREADS and
 NUMBA_NUM_THREADS set to --threads; nbnumba runs once untimed first so its compiled kernels
 are in Numba's cache, as in everyday use.  Per program: the best and the median wall time of
 --repeat runs, and the ratio of medians to the C (OpenMP) binary's.  nbnumba's phases come
-from its -timings line (median of each phase); "warm render" is dispatch.render in one
+from its -timings line (median of each phase); "warm render" is serial_replay.render in one
 process after a first render (best of --repeat), what a resident process pays per image.
 With --c-serial-bin each program's float image is compared with the serial C's.  --write
 replaces the text between the markers `<!-- bench:begin -->` and `<!-- bench:end -->` of
@@ -36,19 +36,22 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.join(HERE, "cases")
-INPUTS = ("bench.hkl", "bench.mat", "tri.hkl")
+# each case's input files, where they are kept (tri.hkl is a golden case's input)
+INPUTS = {"bench.hkl": CASES, "bench.mat": CASES,
+          "tri.hkl": os.path.join(HERE, os.pardir, "tests", "data", "golden", "inputs")}
 PHASES = ("imports", "numba start-up", "set-up", "kernel load", "render", "outputs")
 
 WARM_RENDER = """
 import json, sys, time
-from nbnumba.kernels import serial_replay as dispatch
+from nbnumba.kernels import serial_replay
+from nbnumba.kernels.targets import select_target
 from nbnumba.simulation import Simulation
 sim = Simulation.from_args(sys.argv[3:]); sim.setup()
-target, device, precision = dispatch.select_target(sys.argv[2], "double", lambda text: None)
+target, device, precision = select_target(sys.argv[2], "double", lambda text: None)
 times = []
 for _ in range(int(sys.argv[1])):
     start = time.perf_counter()
-    dispatch.render(dispatch.prepare(sim.plan, target))
+    serial_replay.render(serial_replay.prepare(sim.plan, target))
     times.append(time.perf_counter() - start)
 print(json.dumps(times[1:]))
 """
@@ -62,8 +65,8 @@ def case_args(name):
 def input_folder():
     """A fresh folder holding the cases' input files."""
     folder = tempfile.mkdtemp(prefix="nbbench_")
-    for name in INPUTS:
-        shutil.copy(os.path.join(CASES, name), folder)
+    for name, where in INPUTS.items():
+        shutil.copy(os.path.join(where, name), folder)
     return folder
 
 
@@ -125,7 +128,7 @@ def faithfulness(image, serial):
 
 
 def cuda_present(env):
-    probe = "from nbnumba.kernels.serial_replay import cuda_available; print(cuda_available())"
+    probe = "from nbnumba.kernels.targets import cuda_available; print(cuda_available())"
     p = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     return p.stdout.strip() == "True"
 

@@ -38,6 +38,7 @@ def main():
     from numba import from_dtype
     from nbnumba.kernels import cuda as kernels
     from nbnumba.kernels.params import PARAMS, PARAMS32
+    kernels.double_without_fma()      # as a double render does before it compiles
 
     def signature(ft, interpolating):
         i64 = nt.int64

@@ -5,6 +5,7 @@ few representative set-ups; the whole-program comparison with the C is bench.py.
 import pytest
 
 from nbnumba.kernels import serial_replay
+from nbnumba.kernels.targets import select_target
 from nbnumba.simulation import Simulation
 
 CASES = {
@@ -20,7 +21,7 @@ CASES = {
 def test_render_kernel(benchmark, name):
     sim = Simulation.from_args((CASES[name] + " -nonoise -nopgm").split())
     sim.setup()
-    target, _, _ = serial_replay.select_target("cpu", "double", lambda text: None)
+    target, _, _ = select_target("cpu", "double", lambda text: None)
     serial_replay.render(serial_replay.prepare(sim.plan, target))      # compile or load from cache
     result = benchmark(lambda: serial_replay.render(serial_replay.prepare(sim.plan, target)))
     assert result.image.max() > 0

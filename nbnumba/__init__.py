@@ -6,14 +6,15 @@
     result.image            # float32 (256, 256): nanoBragg.c's floatimage.bin, bit for bit
     result.intimage, result.noiseimage, result.statistics, result.stdout
 
-`Simulation` (also `Simulation.from_args(argv)`), `Result`, `NBError` (bad input, a
-ValueError) and `NBWarning` (odd input) are imported on first use: `import nbnumba` itself
-loads nothing heavy.
+`Simulation` (also `Simulation.from_args(argv)`), `Result`, `Settings` (how a run is carried
+out: device, strict, threads...; the environment is read only by `Settings.from_environ()`),
+`NBError` (bad input, a ValueError) and `NBWarning` (odd input) are imported on first use:
+`import nbnumba` itself loads nothing heavy.
 """
 __version__ = "0.1.0"
-__all__ = ["Simulation", "Result", "NBError", "NBWarning", "__version__"]
+__all__ = ["Simulation", "Result", "Settings", "NBError", "NBWarning", "__version__"]
 
-_LAZY = {"Simulation": "nbnumba.simulation", "Result": "nbnumba.simulation",
+_LAZY = {"Simulation": "nbnumba.simulation", "Result": "nbnumba.simulation", "Settings": "nbnumba.settings",
          "NBError": "nbnumba.errors", "NBWarning": "nbnumba.errors"}
 
 

@@ -3,6 +3,7 @@
 Numbers are the C's own literals (nanoBragg.c lines ~340-360 and where it uses them); the
 named choices are the C's #defines and enums (detector conventions, pivots, crystal shapes).
 """
+from enum import IntEnum
 
 # double RTD = 180.0*M_1_PI (line 349), with M_1_PI the double nearest 1/pi
 M_1_PI = 0.31830988618379067154
@@ -15,5 +16,24 @@ R_E_SQR = 7.94079248018965e-30      # classical electron radius squared, m^2 (r_
 CUSTOM, ADXV, MOSFLM, XDS, DIALS, DENZO = "CUSTOM", "ADXV", "MOSFLM", "XDS", "DIALS", "DENZO"
 # detector_pivot
 SAMPLE, BEAM = "SAMPLE", "BEAM"
-# xtal_shape (the C's shapetype): the numbers the kernels compare with (a kernel cache key source)
-SQUARE, ROUND, GAUSS, TOPHAT = 0, 1, 2, 3
+
+
+class CrystalShape(IntEnum):
+    """xtal_shape, the C's shapetype: the lattice factor's form (-square_xtal, -round_xtal,
+    -gauss_xtal, -tophat_spots)."""
+    SQUARE = 0          # parallelepiped: the sincg product
+    ROUND = 1           # ellipsoidal: sinc3
+    GAUSS = 2           # Gaussian spots, no inter-Bragg maxima
+    TOPHAT = 3          # spots clipped at their FWHM
+
+
+class Interpolation(IntEnum):
+    """The C's `interpolate` as the command line leaves it: -nointerpolate, -interpolate, or
+    neither (the set-up then chooses: on when any of Na, Nb, Nc <= 2)."""
+    OFF = 0
+    ON = 1
+    AUTO = 2
+
+
+# the numbers the kernels compare xtal_shape with (a kernel cache key source)
+SQUARE, ROUND, GAUSS, TOPHAT = (int(shape) for shape in CrystalShape)

@@ -31,3 +31,22 @@ def require(nbytes, what, check):
         raise NBError("ERROR: %s needs about %.3g GB of memory; %s available (check %s)"
                       % (what, nbytes / 1e9, "%.3g GB is" % (avail / 1e9) if avail is not None else "less is",
                          check))
+
+
+WORKER_BYTES = 512 * 2**20      # a warm render process: Python, NumPy, Numba and LLVM, and a job's images
+
+
+def worker_cap(requested, per_worker=WORKER_BYTES):
+    """How many worker processes of about `per_worker` bytes each this machine can run:
+    (count, why) with count = min(requested, its cores, what its available memory holds) and
+    why None when nothing was cut, else a phrase saying what limited it."""
+    import os
+    cores = len(os.sched_getaffinity(0))
+    avail = available_memory()
+    by_memory = max(1, avail // per_worker) if avail is not None else requested
+    count = max(1, min(requested, cores, by_memory))
+    if count == requested:
+        return count, None
+    reason = "%d core%s" % (cores, "s" if cores != 1 else "") if count == cores else \
+        "%.1f GiB of memory available (about %d MiB each)" % (avail / 2**30, per_worker // 2**20)
+    return count, reason

@@ -14,6 +14,12 @@
 5. No multiply-add contraction (`no_fma_contraction`): NVVM's compile call gets fma=0 for the
    IR of the named CUDA kernels (Numba has no public option for it).
 
+When a private name is not where this module looks (another Numba version), nothing degrades
+silently: the cache guards and the clones' registration options go with one warning line
+each (a run still renders the same image), and `no_fma_contraction` raises `MissingInternal`
+(the double CUDA kernel refuses to run rather than round differently from the C:
+kernels/cuda.py).  setup.cfg pins Numba to the versions this was tested with.
+
 Cache robustness.  Numba's cache can fail a run that does not need it; for nbnumba's
 functions (those of the nbnumba package: everything else in the process sees Numba unchanged):
 
@@ -57,6 +63,10 @@ import numba.core.caching
 import numpy as np
 
 from nbnumba import interrupt
+
+class MissingInternal(RuntimeError):
+    """A private Numba name nbnumba relies on is missing (a Numba outside the tested range)."""
+
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = "nbnumba"
@@ -206,13 +216,22 @@ def _guarded_save(save_overload):
 
 
 def guard(caching):
-    """Put the fallback locator and the load/save guards on a Numba caching module (once)."""
+    """Put the fallback locator and the load/save guards on a Numba caching module (once).
+    Where its private names are missing, the guards are left off with one warning line."""
     if getattr(caching, "_nbnumba_guarded", False):
         return
     caching._nbnumba_guarded = True
-    caching.CacheImpl._locator_classes.append(_FallbackLocator)
-    caching.Cache.load_overload = _guarded_load(caching.Cache.load_overload)
-    caching.Cache.save_overload = _guarded_save(caching.Cache.save_overload)
+    try:
+        locators = caching.CacheImpl._locator_classes
+        load, save = caching.Cache.load_overload, caching.Cache.save_overload
+    except AttributeError as err:
+        _warn_once("guards", "Numba's %s has no %s (a Numba version nbnumba was not tested with): the guards "
+                   "that keep a missing, corrupt or unwritable cache from failing a run are off"
+                   % (caching.__name__, err.name))
+        return
+    locators.append(_FallbackLocator)
+    caching.Cache.load_overload = _guarded_load(load)
+    caching.Cache.save_overload = _guarded_save(save)
 
 
 def guard_loaded():
@@ -277,8 +296,10 @@ def argument_types(args):
 # ---- 4. float32 clones ----
 
 def jit_options(fn):
-    """register_jitable's options of fn (inline=...), read back from Numba's typing registry
-    ({} if fn is not registered or the registry moved: the clone is then a plain register_jitable)."""
+    """register_jitable's options of fn (inline=...), read back from Numba's typing registry;
+    {} if fn is not registered.  Where the registry's private names are missing: {} and one
+    warning line (the clones are then plain register_jitable: the same arithmetic, perhaps
+    inlined differently)."""
     try:
         from numba.core.typing.templates import builtin_registry
         for f, ty in builtin_registry.globals:
@@ -288,8 +309,10 @@ def jit_options(fn):
                 if tmpl._inline.value != "never":
                     opts["inline"] = tmpl._inline.value
                 return opts
-    except Exception:   # pragma: no cover - numba internals moved
-        pass
+    except (ImportError, AttributeError, IndexError, TypeError) as err:
+        _warn_once("jit_options", "cannot read register_jitable's options from Numba's typing registry (%s: %s; a "
+                   "Numba version nbnumba was not tested with): the float32 clones are registered without them"
+                   % (type(err).__name__, err))
     return {}
 
 
@@ -331,25 +354,27 @@ def retype_functions(ftype, modules):
 
 # ---- 5. no multiply-add contraction ----
 
-def no_fma_contraction(kernel_name):
-    """Compile the IR of CUDA kernels whose names contain `kernel_name` with NVVM's fma=0.
+def no_fma_contraction(*kernel_names):
+    """Compile the IR of CUDA kernels whose names contain one of `kernel_names` with NVVM's fma=0.
 
     NVVM fuses a*b+c into one fma by default (-fma=1), which the C does not do (gcc -O3 for
     baseline x86-64 has no fma instruction to contract into).  libNVVM's compile call is
-    wrapped (once; later calls add names).  Without that internal (the simulator, another
-    numba) nothing happens: results then differ from the C in the last place more often."""
+    wrapped (once; later calls add names).  Under the CUDA simulator (no NVVM: kernels run as
+    Python) there is nothing to do.  Raises MissingInternal where numba.cuda has no
+    cudadrv.nvvm.compile_ir to wrap."""
+    if numba.config.ENABLE_CUDASIM:
+        return
     try:
         from numba.cuda.cudadrv import nvvm
-    except Exception:   # pragma: no cover - no CUDA bindings at all
-        return
-    orig = getattr(nvvm, "compile_ir", None)
-    if orig is None:
-        return
+        orig = nvvm.compile_ir
+    except (ImportError, AttributeError) as err:
+        raise MissingInternal("this numba.cuda has no cudadrv.nvvm.compile_ir (%s), through which nbnumba compiles "
+                              "the double kernel without multiply-add contraction" % err) from err
     names = getattr(orig, "_nbnumba_no_fma", None)
     if names is not None:
-        names.add(kernel_name)
+        names.update(kernel_names)
         return
-    names = {kernel_name}
+    names = set(kernel_names)
 
     def compile_ir(llvmir, **options):
         irs = [llvmir] if isinstance(llvmir, (str, bytes)) else llvmir

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import nbnumba
+from nbnumba.settings import Settings
 from nbnumba.tools.parity import FLOAT_TOL, SMV_EQUAL, SMV_NOISE_EQUAL, check_pgm, check_smv
 from nbnumba.tools.parity import check_stdout  # noqa: F401  (test_golden calls golden.check_stdout)
 from nbnumba.tools.tracelog import first_values, parse_trace
@@ -38,6 +39,9 @@ from nbnumba.tools.tracelog import first_values, parse_trace
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 INPUTS = GOLDEN / "inputs"
 
+# the in-process tests' settings: bit-identity with the C is a property of the CPU kernel
+# (-device auto would pick CUDA on a GPU)
+CPU = Settings(device="cpu")
 TRACE_TOL = 1e-6          # |port-ref| / (largest magnitude of the reference line)
 RUN_TIMEOUT = 600         # seconds for one nbnumba run
 

@@ -100,11 +100,11 @@ def test_fdump_next_to_default_F_zero_is_read(tmp_path):
 def test_nan_index_at_the_interpolation_is_refused(tmp_path):
     # -lambda 0 makes h, k, l NaN; with interpolation on (-N 2) and an HKL grid the C's range
     # test is false for NaN, it interpolates around floor(NaN) = INT_MIN and dies of SIGSEGV
-    # (exit 139) after writing Fdump.bin; nbnumba refuses after the render, before any image
+    # (exit 139) after writing Fdump.bin; nbnumba refuses after the render, writing no file
     (tmp_path / "a.hkl").write_text("1 1 1 100\n2 2 2 50\n-1 0 2 30\n0 0 0 5\n")
     proc = run_cli(tmp_path, BASE + ["-hkl", "a.hkl", "-lambda", "0"])
     assert proc.returncode == 9
     assert proc.stderr.splitlines()[-1] == (
         "ERROR: pixel 0 0: a NaN Miller index reaches the tricubic interpolation (from a zero, infinite or NaN "
         "-lambda/-distance/-cell/-mat or detector vector): nanoBragg.c crashes there; -nointerpolate avoids it")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["Fdump.bin", "a.hkl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.hkl"]

@@ -395,9 +395,9 @@ def test_a_line_that_renders_nothing_is_refused(tmp_path, word, what):
 
 
 def test_from_args_takes_str_or_a_sequence_of_str():
-    with pytest.raises(TypeError, match=r"takes a str or a sequence of str, not bytes \(decode it first\)"):
+    with pytest.raises(TypeError, match="^from_args takes a string or a sequence of strings, not bytes$"):
         Simulation.from_args(SMALL.encode())
-    with pytest.raises(TypeError, match="not a sequence holding int 5"):
+    with pytest.raises(TypeError, match="^from_args takes a string or a sequence of strings, not list$"):
         Simulation.from_args(["-N", 5])
     assert Simulation.from_args(tuple(SMALL.split())).setup().options.Na == 5
 

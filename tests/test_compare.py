@@ -18,9 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from nbnumba.io.png import encode_png, read_png, write_png
+from nbnumba.tools import parity
 from nbnumba.tools.compare import (clock_seeded, compare_cmd, copy_inputs, correlation, flag_value, image_metrics,
                                    input_files, passes, selection, smv_shape)
-from nbnumba.tools.pictures import diff_rgb, gray, legend_lines, with_colour_bar
+from nbnumba.tools.pictures import LOG_FLOOR, diff_rgb, gray, legend_lines, strength, with_colour_bar
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_CASE = ["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-lambda", "6.2",
@@ -95,7 +96,12 @@ def test_port_against_itself_passes_with_traces(tmp_path, monkeypatch):
     assert {name: f["status"] for name, f in summary["files"].items()} == \
         {"floatimage.bin": "pass", "intimage.img": "pass"}
     assert summary["files"]["intimage.img"]["detail"] == "header identical; 1024 of 1024 pixels equal"
-    assert summary["stdout"]["status"] == "pass" and summary["stdout"]["summary_lines"] >= 10
+    # every line of the C's stdout (the cell vectors too) but its progress meter
+    c_stdout = [l for l in (out / "c_stdout.txt").read_text().splitlines() if not l.startswith("nbnumba: ")]
+    progress = [l for l in c_stdout if l.endswith("% done")]
+    assert summary["stdout"] == {"status": "pass", "lines": len(c_stdout) - len(progress), "not_compared": progress,
+                                 "missing": []}
+    assert summary["stdout"]["lines"] > 50 and len(progress) > 20
     # the trace pass: both logs kept, diffed with the trace-diff rules
     assert summary["trace"]["exit_code"] == 0
     assert "-trace_pixel 10 12" in summary["trace"]["c"]["cmd"]
@@ -183,9 +189,43 @@ def test_stdout_summary_lines_are_compared(tmp_path, monkeypatch):
     result, _, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, args=[])
     assert result.exit_code == 3, result.output
     assert summary["float_image_pass"] is True
-    assert summary["stdout"] == {"status": "FAIL", "summary_lines": 1,
-                                 "missing": ["missing stdout line 'max_I = 152.3 at 0.001 0.002'"]}
-    assert "stdout: FAIL  0 of 1 summary lines of the C found in the port's stdout" in result.output
+    assert summary["stdout"] == {"status": "FAIL", "lines": 1, "not_compared": [],
+                                 "missing": ["max_I = 152.3 at 0.001 0.002"]}
+    assert "stdout: FAIL  0 of 1 lines of the C found in the port's stdout" in result.output
+    assert "  missing: max_I = 152.3 at 0.001 0.002" in result.output
+
+
+def test_a_changed_cell_vector_line_is_caught(tmp_path, monkeypatch):
+    """One digit changed in the C's reciprocal-cell block (no summary line) fails the stdout check."""
+    c_bin = executable(tmp_path / "cell_vector.py", f"#!{sys.executable}", r"""
+        import subprocess, sys
+        run = subprocess.run([sys.executable, "-m", "nbnumba", *sys.argv[1:]], stdout=subprocess.PIPE, text=True)
+        lines = run.stdout.splitlines(keepends=True)
+        i = lines.index("reciprocal-space cell vectors (Angstrom^-1):\n") + 2
+        assert lines[i] == "X:  0.01000000 -0.00000000 -0.00000000\n"
+        lines[i] = "X:  0.01000001 -0.00000000 -0.00000000\n"
+        sys.stdout.write("".join(lines))
+        sys.exit(run.returncode)
+    """)
+    result, _, summary = invoke(tmp_path, monkeypatch, "--c-bin", c_bin, args=TINY_CASE + ["-seed", "3"])
+    assert result.exit_code == 3, result.output
+    assert summary["float_image_pass"] is True and summary["files"]["intimage.img"]["status"] == "pass"
+    out = summary["stdout"]
+    assert out["status"] == "FAIL" and all(line.endswith("% done") for line in out["not_compared"])
+    assert out["missing"] == ["X: 0.01000001 -0.00000000 -0.00000000"]
+    assert f"stdout: FAIL  {out['lines'] - 1} of {out['lines']} lines of the C found" in result.output
+    assert "  missing: X: 0.01000001 -0.00000000 -0.00000000" in result.output
+
+
+def test_stdout_lines_a_port_need_not_print():
+    text = ("mmap(header.img) = 0x7f12\n  seed: -1718000000\n X:  1.0   2\n14% done\n"
+            "12 photons on noise image (0 overloads)\n")
+    assert parity.stdout_lines(text) == (["seed: -1718000000", "X: 1.0 2", "12 photons on noise image (0 overloads)"],
+                                         ["mmap(header.img) = 0x7f12", "14% done"])
+    assert parity.stdout_lines(text, clock_seeded=True) == \
+        (["X: 1.0 2"], ["mmap(header.img) = 0x7f12", "seed: -1718000000", "14% done",
+                        "12 photons on noise image (0 overloads)"])
+    assert parity.missing_lines(["a b", "a b", "c"], "a  b\nc\n") == ["a b"]
 
 
 def test_noise_image_seeded_from_the_clock_is_listed_not_compared(tmp_path, monkeypatch):
@@ -195,9 +235,15 @@ def test_noise_image_seeded_from_the_clock_is_listed_not_compared(tmp_path, monk
     assert result.exit_code == 0, result.output
     assert summary["files"]["noiseimage.img"]["status"] == "skipped"
     assert "pass -seed N" in summary["files"]["noiseimage.img"]["detail"]
+    # the clock's seed and the noise drawn with it are left out of the stdout check, and said so
+    progress = [line for line in summary["stdout"]["not_compared"] if line.endswith("% done")]
+    seed, photons = [line for line in summary["stdout"]["not_compared"] if line not in progress]
+    assert seed.startswith("seed: -") and photons.endswith(" photons on noise image (0 overloads)")
+    assert summary["stdout"]["status"] == "pass" and f"({len(progress) + 2} not compared)" in result.output
     result, _, summary = invoke(tmp_path, monkeypatch, args=noisy + ["-seed", "5"])
     assert result.exit_code == 0, result.output
     assert summary["files"]["noiseimage.img"]["status"] == "pass"
+    assert all(line.endswith("% done") for line in summary["stdout"]["not_compared"])
     assert clock_seeded(["-mosaic_seed", "3"]) and not clock_seeded(["-seed", "3"])
 
 
@@ -283,6 +329,19 @@ def test_inputs_are_copied_into_each_run_folder(tmp_path, monkeypatch):
     assert summary["shape_c"] == [4, 4]  # no SMV image: square fallback
 
 
+def test_lone_h_is_help_and_a_flag_starting_with_h_is_an_argument(tmp_path, monkeypatch):
+    """`-h` alone asks for the help (before `--`); `-hkl` without `--` is nanoBragg's flag, not `-h`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my.hkl").write_text("0 0 0 100\n")
+    sim = fake_simulator(tmp_path, "sim.py", "np.ones(16, '<f4').tofile('floatimage.bin')")
+    options = ["--c-bin", sim, "--py-cmd", sim, "--outdir", "out"]
+    help_run = CliRunner().invoke(compare_cmd, options + ["-h"])
+    assert help_run.exit_code == 0 and help_run.output.startswith("Usage: ") and not (tmp_path / "out").exists()
+    result = CliRunner().invoke(compare_cmd, options + ["-hkl", "my.hkl", "-N", "5"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["args"] == "-hkl my.hkl -N 5"
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -327,29 +386,66 @@ def test_picture_scales():
     img = np.array([[0, 1e-3, 1, 1000]], np.float32)
     g = gray(img, 1000.0)
     assert g[0, 0] == 0 and g[0, -1] == 255 and list(g[0]) == sorted(g[0])
-    rgb, scale = diff_rgb(np.zeros((1, 3)), np.array([[-2.0, 0.0, 2.0]]))
+    rgb, scale = diff_rgb(np.zeros((1, 3)), np.array([[-2.0, 0.0, 2.0]]), 0.0)
     assert scale == 2.0
     assert tuple(rgb[0, 1]) == (255, 255, 255)
-    assert rgb[0, 0, 2] > rgb[0, 0, 0] and rgb[0, 2, 0] > rgb[0, 2, 2]
+    assert tuple(rgb[0, 0]) == (59, 76, 192) and tuple(rgb[0, 2]) == (180, 4, 38)  # full blue, full red
+    # the log scale: the floor and below at the palest strength, a decade = an equal step, top = 1
+    assert list(strength(np.array([1e-20, LOG_FLOOR, 1e-12, 1e-8]), 1e-8)) == pytest.approx([0.25, 0.25, 0.625, 1.0])
 
 
 def test_colour_bar_gives_the_absolute_and_relative_scale():
     """A 1e-13 difference on an image whose maximum is 150 is labelled as such."""
     assert legend_lines(1.25e-13, 150.0, 0) == (("-1.25e-13", "0", "+1.25e-13"),
-                                               ["abs: max|py-c| = 1.25e-13", "rel: max|py-c|/max|c| = 8.33e-16"])
+                                               ["abs: max|py-c| = 1.25e-13", "rel: max|py-c|/max|c| = 8.33e-16",
+                                                "log: palest at |py-c| <= 1.5e-14"])
     assert legend_lines(0.0, 150.0, 2) == (("", "0", ""), ["identical: max|py-c| = 0", "black: 2 not finite"])
     c = np.full((20, 30), 150, np.float32)
     py = c.copy()
     py[5, 5] += np.float32(1e-4)
-    rgb, scale = diff_rgb(c, py)
+    rgb, scale = diff_rgb(c, py, 150.0)
     picture = with_colour_bar(rgb, scale, 150.0)
     assert (picture[:20, :30] == rgb).all()  # the map, pixel for pixel, at the top left
     assert picture.shape[1] > 200 and picture.shape[0] > 20 + 3 * 9
     bar = picture[25]  # a row through the colour bar: blue at the left end, red at the right
     left, right = bar[4], bar[4 + 36 * 6 - 1]
     assert left[2] > left[0] and right[0] > right[2]
+    middle = bar[4:4 + 36 * 6][36 * 3 - 1:36 * 3 + 2]  # white (equal) only in the middle column
+    assert (middle != 255).any(axis=-1).tolist() == [True, False, True]
     legend = picture[21:]
     assert (legend == 0).all(axis=-1).sum() > 100  # black text drawn
+
+
+def test_diff_png_marks_every_differing_pixel_however_small(tmp_path, monkeypatch):
+    """Pixels 1.2e-12 (relative to max|c|) apart in half the image, and 1e-2 apart in five: every
+    one of them is coloured in diff.png, the equal pixels are white, and the colour bar keeps its
+    absolute and relative scales."""
+    body = """
+        img = np.ones((40, 50), '<f4'); img[1, 0] = 1e5
+        {change}
+        img.tofile('floatimage.bin'); smv('intimage.img', 40, 50)
+    """
+    change = """
+        img[::2] = np.nextafter(np.float32(1), np.float32(2))   # + 1.19e-7 = 1.19e-12 max|c|
+        img[20, 10:15] += 1e3
+    """
+    c = fake_simulator(tmp_path, "c.py", body.format(change=""))
+    py = fake_simulator(tmp_path, "py.py", body.format(change=change))
+    result, out, summary = invoke(tmp_path, monkeypatch, "--c-bin", c, "--py-cmd", py, args=[])
+    assert result.exit_code == 3, result.output
+    differs = np.zeros((40, 50), bool)
+    differs[::2] = True
+    differs[20, 10:15] = True
+    assert summary["metrics"]["bit_identical_fraction"] == pytest.approx(1 - differs.mean())
+    picture = read_png(out / "diff.png")
+    pixels = picture[:40, :50]
+    white = (pixels == 255).all(axis=-1)
+    assert not white[differs].any() and white[~differs].all()
+    red = pixels[differs]
+    assert (red[:, 0] > red[:, 2]).all()                                    # the port above the C: red
+    assert (pixels[20, 10:15] == (180, 4, 38)).all()                        # the largest: full red
+    assert pixels[0, 0].tolist() == [220, 137, 153]   # 1.19e-12: 4.1 of the 14 decades above the palest
+    assert summary["png"]["diff_abs_max"] == 1e3 and summary["png"]["diff_rel_max"] == 1e-2
 
 
 def test_png_round_trip(tmp_path):

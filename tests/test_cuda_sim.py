@@ -9,7 +9,6 @@ runs `python -m nbnumba` in a subprocess; the CPU renders run in this process.
 """
 import gzip
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from golden import cli_env
 from nbnumba.simulation import Simulation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ def workdir(tmp_path, name, sub):
 
 
 def sim_env(**extra):
-    env = dict(os.environ)
+    env = cli_env()         # (the nbnumba these tests import, not whichever is installed)
     env.pop("NBNUMBA_DEVICE", None)
     env["NUMBA_ENABLE_CUDASIM"] = "1"
     env.update(extra)
@@ -171,7 +171,7 @@ def test_first_executed_pixel_found_on_the_device(tmp_path, monkeypatch):
                         dtype="<f4").reshape(48, 48)
     outs = {}
     for device, env in (("cuda", sim_env(NBNUMBA_CHUNK_PIXELS="3", NBNUMBA_CUDA_TILE_ROWS="1")),
-                        ("cpu", dict(os.environ, NBNUMBA_CHUNK_PIXELS="2"))):
+                        ("cpu", dict(cli_env(), NBNUMBA_CHUNK_PIXELS="2"))):
         d = tmp_path / device
         d.mkdir()
         shutil.copy(GOLDEN / "inputs" / "cubic.hkl", d)
@@ -215,7 +215,7 @@ def test_auto_and_env_default_pick_cuda(tmp_path):
 
 
 def test_device_cuda_without_cuda(tmp_path):
-    env = dict(os.environ)
+    env = cli_env()
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     probe = subprocess.run([sys.executable, "-c", "from numba import cuda; print(cuda.is_available())"],
                            env=env, capture_output=True, text=True)
@@ -234,7 +234,7 @@ def test_printout_and_trace_come_from_the_cuda_target(tmp_path):
     name = "stol_coherent_printout"
     args = shlex.split(CASES[name]["args"]) + ["-roi", "40", "42", "40", "41", "-trace_pixel", "41", "41"]
     outs = {}
-    for device, env in (("cuda", sim_env()), ("cpu", dict(os.environ, NBNUMBA_DEVICE="cpu"))):
+    for device, env in (("cuda", sim_env()), ("cpu", dict(cli_env(), NBNUMBA_DEVICE="cpu"))):
         d = workdir(tmp_path, name, device)
         p = run_cli(args + ["-device", device], d, env)
         assert p.returncode == 0, p.stderr[-3000:]

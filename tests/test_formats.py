@@ -17,7 +17,8 @@ import pytest
 from nbnumba.cfuncs.stdio import Scanner, atof, atoi, c_dtoi, printf_g, read_text_file, strtod
 from nbnumba.errors import NBError
 from nbnumba.io.hkl import read_fdump, read_hkl, write_fdump
-from nbnumba.io.images import RTD, read_smv, smv_header_bytes, value_of, write_float, write_pgm, write_smv
+from nbnumba.io.images import RTD, float_file, pgm_file, read_smv, smv_file, smv_header_bytes, value_of
+from nbnumba.io.outfile import Outputs, write_output
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 INPUTS = GOLDEN / "inputs"
@@ -227,7 +228,10 @@ def test_read_hkl_then_write_fdump_is_byte_identical(tmp_path):
     assert grid.F.shape == (14, 14, 14)
     assert grid.hkls == 2197  # stdout.txt: "2197 initialized hkls (all others =0)"
     dump = tmp_path / "Fdump.bin"
-    write_fdump(str(dump), grid, printed.append)
+    with Outputs() as outputs:
+        write_fdump(str(dump), grid, printed.append, outputs)
+        assert not dump.exists()        # written at the commit, with the run's other files
+        assert outputs.commit() == {"fdump": str(dump)}
     assert printed[-1] == f"writing dump file for next time: {dump}\n"
     assert dump.read_bytes() == gunzip(GOLDEN / "absorption_layers" / "Fdump.bin.gz")
 
@@ -377,7 +381,9 @@ def test_write_fdump_unwritable_only_warns(tmp_path):
     grid = read_fdump(str(INPUTS / "Fdump.bin"), lambda text: None)
     printed = []
     target = tmp_path / "no_such_dir" / "Fdump.bin"
-    write_fdump(str(target), grid, printed.append)
+    with Outputs() as outputs:
+        write_fdump(str(target), grid, printed.append, outputs)
+        assert outputs.commit() == {}
     assert printed == [f"WARNING: unable to open dump file: {target}\n"]
     assert not target.exists()
 
@@ -539,16 +545,17 @@ def test_read_smv_size_fallback_and_errors(tmp_path):
 def test_writers_reproduce_golden_files(tmp_path):
     smv = gunzip(GOLDEN / "cubic_defaultF" / "intimage.img.gz")
     pixels = np.frombuffer(smv, dtype=np.uint16, offset=512).reshape(128, 128)
-    write_smv(tmp_path / "intimage.img", smv[:512], pixels)
+    write_output(tmp_path / "intimage.img", smv_file(smv[:512], pixels))
     assert (tmp_path / "intimage.img").read_bytes() == smv
 
     pgm = gunzip(GOLDEN / "cubic_defaultF" / "image.pgm.gz")
     header = b"P5\n128 128\n# pixels scaled by 2.41062\n255\n"  # stdout.txt: pgm_scale = 2.41062
     assert pgm.startswith(header)
-    write_pgm(tmp_path / "image.pgm", 128, 128, 2.41062, np.frombuffer(pgm, dtype=np.uint8, offset=len(header)))
+    write_output(tmp_path / "image.pgm",
+                 pgm_file(128, 128, 2.41062, np.frombuffer(pgm, dtype=np.uint8, offset=len(header))))
     assert (tmp_path / "image.pgm").read_bytes() == pgm
 
     image = np.arange(12, dtype=np.float32).reshape(3, 4) / 7
-    write_float(tmp_path / "floatimage.bin", image)
+    write_output(tmp_path / "floatimage.bin", float_file(image))
     assert (tmp_path / "floatimage.bin").read_bytes() == image.astype("<f4").tobytes()
 

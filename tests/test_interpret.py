@@ -17,10 +17,12 @@ import shutil
 import pytest
 
 from nbnumba.args.interpret import interpret
+from nbnumba.args.flags import FLAGS, PREPASS
 from nbnumba.constants import BEAM, CUSTOM, RTD, SAMPLE
+from nbnumba.errors import NBError
 from nbnumba.simulation import Simulation
 
-from golden import INPUTS
+from golden import INPUTS, cases
 
 # a small render the C accepts; 16x16 pixels
 BASE = ("-default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2 -distance 100 -detpixels 16 -pixel 0.1 "
@@ -425,3 +427,29 @@ def test_consumed_values_do_not_warn():
     assert warns == []
     _, warns, _ = interp(BASE)
     assert warns == []
+
+
+# ---------------------------------------------------------------- nbnumba's own data-set flags
+
+DATASET_FLAGS = {"-nexusfile": "nexusfilename", "-cbffile": "cbffilename", "-pngfile": "pngfilename",
+                 "-nexus_compression": "nexus_compression"}
+
+
+def test_dataset_flags_fire_only_their_own_rows_and_change_no_c_argument():
+    for word, attr in DATASET_FLAGS.items():
+        assert [f.sets for f in PREPASS + FLAGS if f.matches(word)] == [attr]
+    # no argument of the golden cases (the C's words) fires them: exact names
+    ours = [f for f in FLAGS if f.sets in DATASET_FLAGS.values()]
+    for case in cases():
+        for word in case["args"].split():
+            assert not any(f.matches(word) for f in ours), word
+        assert interp(case["args"].split())[0].nexusfilename is None
+    s, warns, _ = interp(BASE + "-nexusfile a.h5 -cbffile b.cbf -pngfile c.png -nexus_compression none".split())
+    assert (s.nexusfilename, s.cbffilename, s.pngfilename, s.nexus_compression) == ("a.h5", "b.cbf", "c.png", "none")
+    assert warns == [] and s.argv == tuple(BASE) + ("-nexusfile", "a.h5", "-cbffile", "b.cbf", "-pngfile", "c.png",
+                                                    "-nexus_compression", "none")
+    defaults = interp(BASE)[0]
+    assert (defaults.nexusfilename, defaults.cbffilename, defaults.pngfilename, defaults.nexus_compression) == \
+        (None, None, None, "gzip")
+    with pytest.raises(NBError, match="nexus_compression must be one of gzip, bitshuffle, none, not 'lzf'"):
+        interp(BASE + "-nexus_compression lzf".split())

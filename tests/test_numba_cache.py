@@ -12,6 +12,7 @@ import os
 import shutil
 import stat
 import subprocess
+import types
 
 import numba.core.caching
 import pytest
@@ -42,7 +43,8 @@ def entries(folder):
 # ---------------------------------------------------------------- the internals relied on
 
 def test_numba_internals_still_there():
-    """What cache.py reaches into, in the Numba installed (see its docstring)."""
+    """What numba_internals.py reaches into for the cache guards, in the Numba installed (see
+    its docstring)."""
     from nbnumba.output.statistics import _rmsd
     assert numba.core.caching.CacheImpl._locator_classes[-1] is cache._FallbackLocator
     assert numba.core.caching.Cache.load_overload.__wrapped__
@@ -52,6 +54,21 @@ def test_numba_internals_still_there():
     assert c._py_func is _rmsd.py_func and os.path.isdir(c._cache_path)
     assert c._cache_file._index_path.startswith(c._cache_path) and c._cache_file._index_path.endswith(".nbi")
     assert c._impl.locator.get_cache_path() == c._cache_path
+
+
+def test_cache_internals_missing_warn_once(monkeypatch, capsys):
+    """A caching module without the private names the guards wrap (another Numba): the guards
+    stay off and one warning line says so, however many such modules there are."""
+    monkeypatch.setattr(cache, "_warned", set())
+    for name in ("first", "second"):
+        fake = types.ModuleType("numba.%s.caching" % name)
+        fake.CacheImpl = type("CacheImpl", (), {})          # no _locator_classes
+        fake.Cache = numba.core.caching.Cache
+        cache.guard(fake)
+        cache.guard(fake)
+    err = capsys.readouterr().err
+    assert err.count("nbnumba: warning: ") == 1
+    assert "numba.first.caching has no _locator_classes" in err and "guards" in err
 
 
 def test_fallback_locator_is_for_nbnumba_only():

@@ -12,6 +12,7 @@ import hashlib
 import struct
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -476,3 +477,24 @@ def test_statistics_square_floats_as_the_c(tmp_path):
     proc = run(tmp_path, BASE + ["-fluence", "-1", "-nonoise", "-nopgm"])
     assert proc.returncode == 0
     assert "mean= -4.53708e-32 rms= 0 rmsd= 3.48304e-33" in proc.stdout.splitlines()
+
+
+def test_misset_random_without_its_seed_warns(tmp_path):
+    """The C seeds -misset random with -seed's default (the clock) taken before -seed is read:
+    two runs draw two orientations.  nbnumba does the same and says so; -misset_seed repeats one."""
+    base = ["-default_F", "1", "-cell", "100", "100", "100", "90", "90", "90", "-N", "1", "-detpixels", "4",
+            "-nonoise", "-nopgm", "-misset", "random", "-seed", "99"]
+    drawn = set()
+    for i in range(2):
+        (tmp_path / str(i)).mkdir()
+        proc = run(tmp_path / str(i), base)
+        assert proc.returncode == 0
+        assert [line for line in proc.stderr.splitlines() if not line.startswith(DEVICE_LINE)] == [warning(
+            "-misset random without -misset_seed: the orientation is drawn from the clock (nanoBragg.c seeds it "
+            "with -seed's default, minus the time, taken before -seed is read), so every run draws another; "
+            "give -misset_seed N to draw the same one again")]
+        drawn.add(next(line for line in proc.stdout.splitlines() if line.startswith("random orientation")))
+        time.sleep(1.1)                 # the clock's seconds seed it
+    assert len(drawn) == 2
+    seeded = run(tmp_path, base + ["-misset_seed", "5"])
+    assert seeded.returncode == 0 and "misset" not in seeded.stderr

@@ -1,5 +1,5 @@
-"""`nbnumba serve` and the `nbnumba` command through it (command/serve.py, launcher.py,
-worker.py, wire.py).  Each server here runs in a private runtime folder (XDG_RUNTIME_DIR in
+"""`nbnumba serve` and the `nbnumba` command through it (command/server/, launcher.py,
+broker.py, wire.py).  Each server here runs in a private runtime folder (XDG_RUNTIME_DIR in
 tmp_path) and is stopped, or killed, by the test that started it; every wait has a limit.
 
 - A run through the server is the in-process run: exit code, stdout, stderr and every file,
@@ -7,8 +7,9 @@ tmp_path) and is stopped, or killed, by the test that started it; every wait has
 - Two clients at once, in two folders, each get their own output.
 - SIGINT to a client cancels its job: the client dies of SIGINT within a second and leaves
   no file; a client killed outright cancels its job too.
-- A worker killed during a job fails that job with one line (status 137) and is replaced; a
-  server killed during a job: its client says so in one line (status 1), its workers exit.
+- A render process killed during a job fails that job with one line (status 137) and is
+  replaced when a job needs it; a server killed during a job: its client says so in one line
+  (status 1), its render processes exit.
 - A server whose sources change declines jobs (they run in-process) and exits; `nbnumba
   serve` replaces a server of other code.
 - The socket's folder must be the user's, mode 0700; another user can neither reach the
@@ -222,7 +223,9 @@ def test_the_launcher_imports_only_the_standard_library():
     p = subprocess.run([sys.executable, "-c", code], env=cli_env(), capture_output=True, text=True, timeout=TIMEOUT)
     new = set(p.stdout.split())
     ours = {m for m in new if m.split(".")[0] == "nbnumba"}
-    assert ours == {"nbnumba", "nbnumba.command", "nbnumba.command.launcher", "nbnumba.command.wire", "nbnumba.interrupt"}
+    assert ours == {"nbnumba", "nbnumba.command", "nbnumba.command.launcher", "nbnumba.command.wire",
+                    "nbnumba.command.broker", "nbnumba.folders", "nbnumba.interrupt", "nbnumba.settings",
+                    "nbnumba.errors"}
     assert [m for m in new - ours if m.split(".")[0] not in sys.stdlib_module_names] == []
 
 
@@ -301,12 +304,14 @@ def test_a_worker_that_dies_fails_its_job_only_and_is_replaced(server, tmp_path)
     finally:
         proc.kill()
     assert proc.returncode == 128 + signal.SIGKILL
-    assert stderr_lines(proc.stderr.read()) == ["nbnumba: the server's worker died of signal 9 (SIGKILL) during this run"]
+    assert stderr_lines(proc.stderr.read()) == [
+        "nbnumba: the server's render process died of signal 9 (SIGKILL) during this run"]
     assert list(tmp_path.iterdir()) == []               # killed mid-render: no file
-    wait_until(lambda: len(server.workers()) == 2, timeout=60, what="a new worker")
-    assert busy[0] not in server.workers()
-    rc, _, _, files = run_in(tmp_path / "next", SMALL, server.env)
+    wait_until(lambda: busy[0] not in server.workers(), timeout=10, what="the dead render process to be gone")
+    done = server.status()["done"]
+    rc, _, _, files = run_in(tmp_path / "next", SMALL, server.env)     # served: by a new one if needed
     assert rc == 0 and sha256_of(files) == SMALL_SHA256
+    assert server.status()["done"] == done + 1
 
 
 def test_a_server_killed_during_a_job(own_server, tmp_path):
@@ -348,7 +353,7 @@ def test_a_named_server_that_does_not_answer_warns_and_runs_in_process(tmp_path)
 
 @pytest.mark.parametrize("env, reason", [
     ({"NBNUMBA_SERVER": "off"}, None),
-    ({"NUMBA_NUM_THREADS": "1"}, "NUMBA_NUM_THREADS set otherwise than for the workers")],
+    ({"NUMBA_NUM_THREADS": "1"}, "NUMBA_NUM_THREADS set otherwise than for the render processes")],
     ids=["off", "numba-settings"])
 def test_runs_the_server_does_not_take(server, tmp_path, env, reason):
     before = server.status()
@@ -441,7 +446,8 @@ def test_a_socket_folder_others_can_enter_is_refused(tmp_path):
 @pytest.mark.parametrize("workers", ["0", "-1"])
 def test_a_worker_count_below_one_is_refused(tmp_path, workers):
     p = nbnumba(["serve", "--workers", workers], tmp_path, environment(tmp_path))
-    assert p.returncode == 2 and p.stderr.splitlines()[-1] == "nbnumba serve: error: --workers must be 1 or more"
+    assert p.returncode == 2
+    assert p.stderr.splitlines()[-1] == "Error: Invalid value for '--workers': %s is not in the range x>=1." % workers
     assert not (tmp_path / "nbnumba").exists()
 
 

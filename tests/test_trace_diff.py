@@ -12,20 +12,26 @@ import pytest
 from click.testing import CliRunner
 
 from golden import run_case
-from nbnumba.tools.trace_diff import diff_traces, trace_diff_cmd
+from nbnumba.tools.trace_align import diff_traces
+from nbnumba.tools.trace_diff import trace_diff_cmd
 from nbnumba.tracefmt import c_d
 from nbnumba.tools.tracelog import detect_prefix, first_values, parse_trace, read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "traces" / "reference"
+GOLDEN = ROOT / "tests" / "data" / "golden"
 CASES = ["cubic_defaultF", "phi_sweep_carryover", "xds_close_rot", "sourcefile"]
 LAYOUTS = ROOT / "tests" / "data" / "trace_layouts"
 DETECTOR_BLOCK = ["fdet_after_rotz", "sdet_after_rotz", "odet_after_rotz", "twotheta_axis",
                   "fdet_after_twotheta", "sdet_after_twotheta", "odet_after_twotheta"]
 
 
+def reference(case):
+    """The C trace of a golden case (the instrumented serial reference)."""
+    return GOLDEN / case / "trace.log"
+
+
 def ref_text(case):
-    return (REFERENCE / f"{case}.log").read_text()
+    return reference(case).read_text()
 
 
 def as_py(text):
@@ -62,7 +68,7 @@ def metrics(out_dir):
 
 @pytest.mark.parametrize("case", CASES)
 def test_reference_traces_parse_with_either_prefix(case):
-    c = read_trace(REFERENCE / f"{case}.log")
+    c = read_trace(reference(case))
     py = parse_trace(as_py(ref_text(case)))
     assert c and [r.prefix for r in c] == ["TRACE_C"] * len(c)
     assert [r.prefix for r in py] == ["TRACE_PY"] * len(py)
@@ -70,7 +76,7 @@ def test_reference_traces_parse_with_either_prefix(case):
 
 
 def test_record_fields():
-    recs = first_values(read_trace(REFERENCE / "phi_sweep_carryover.log"))
+    recs = first_values(read_trace(reference("phi_sweep_carryover")))
     assert recs["fdet_after_rotz"] == (0.0, 0.0, 1.0)
     assert recs["Rx"] == (1.0, 0.0, 0.0, 0.0, 1.0, -0.0, 0.0, 0.0, 1.0)
     assert recs["F_cell"] == (300.0,)
@@ -81,7 +87,7 @@ def test_record_fields():
 
 
 def test_named_components_text_and_sources():
-    records = read_trace(REFERENCE / "sourcefile.log")
+    records = read_trace(reference("sourcefile"))
     first = {r.key: r for r in records if r.occurrence == 0}
     angles = first["angles_rad"]
     assert angles.names == ("rotx", "roty", "rotz", "twotheta")
@@ -126,7 +132,7 @@ def test_reference_against_itself_passes(tmp_path, case):
     assert result.exit_code == 0, result.output
     m = metrics(tmp_path / "out")
     assert m["first_divergence"] is None
-    assert m["num_divergent"] == 0 and m["num_compared"] == len(read_trace(REFERENCE / f"{case}.log"))
+    assert m["num_divergent"] == 0 and m["num_compared"] == len(read_trace(reference(case)))
     assert m["only_in_c"] == m["only_in_py"] == {"labels": {}, "extra_occurrences": {}, "lines": []}
     assert "result: PASS" in result.output
 
@@ -297,7 +303,7 @@ def test_output_files(tmp_path):
 
 
 def test_diff_traces_api():
-    c = read_trace(REFERENCE / "cubic_defaultF.log")
+    c = read_trace(reference("cubic_defaultF"))
     diff = diff_traces(c, parse_trace(as_py(ref_text("cubic_defaultF"))))
     assert diff.exit_code == 0 and diff.first_divergence is None
     assert [d.key for d in diff.labels][:3] == ["fdet_after_rotz", "sdet_after_rotz", "odet_after_rotz"]

@@ -16,6 +16,8 @@ from nbnumba.cfuncs.stdio import atof, atoi
 from nbnumba.constants import ADXV, BEAM, CUSTOM, DENZO, DIALS, GAUSS, MOSFLM, ROUND, RTD, SAMPLE, SQUARE, TOPHAT, XDS
 
 SUB, EXACT = "sub", "exact"
+READS, WRITES, CACHE = "reads", "writes", "cache"     # Flag.file: what the run does with the file named
+NEXUS_COMPRESSIONS = ("gzip", "bitshuffle", "none")
 
 # the topics of `nbnumba -h`, in the order it lists them
 T_GEOMETRY, T_CONVENTIONS, T_CRYSTAL, T_BEAM, T_MOSAIC, T_SAMPLE, T_OUTPUT, T_NBNUMBA = (
@@ -43,6 +45,7 @@ class Flag:
     stop: bool = False                # the C `continue`s to the next argv after this row
     reads: int = -1                   # values the action reads (defaults to nargs)
     sets: str = ""                    # the C variables it sets (for the docs)
+    file: str = ""                    # its value names a file the run READS, WRITES, or both (CACHE)
     # for `nbnumba -h` only (matching never reads these):
     topic: str = ""                   # one of TOPICS
     shown: tuple = ()                 # the words -h shows, each one an argument this row matches
@@ -486,36 +489,36 @@ FLAGS = [
     Flag(R("-dmin"), 1, _set("dmin", atof, 1e-10), "skip subpaths at resolution better than this", "A", "0",
          sets="dmin", topic=T_CRYSTAL),
     Flag(R("-mat"), 1, _str("matfilename"), "mosflm-style matrix file containing three reciprocal unit cell vectors",
-         "file", "none", sets="matfilename", topic=T_CRYSTAL),
+         "file", "none", sets="matfilename", file=READS, topic=T_CRYSTAL),
     Flag(R("-hkl"), 1, _str("hklfilename"), "text file containing h, k, l and F for P1 unit cell", "file",
-         "none", sets="hklfilename", topic=T_CRYSTAL),
+         "none", sets="hklfilename", file=READS, topic=T_CRYSTAL),
     Flag(R("-default_F"), 1, _set("default_F", atof),
          "alternative to -hkl: assign all unspecified structure factors", "electrons", "0", sets="default_F",
          topic=T_CRYSTAL),
     Flag(R("-dump"), 1, _str("dumpfilename"), "name of the binary structure-factor cache", "file", "Fdump.bin",
-         sets="dumpfilename", topic=T_CRYSTAL),
+         sets="dumpfilename", file=CACHE, topic=T_CRYSTAL),
     Flag(R("-img"), 1, _str("imginfilename"), "initialize camera parameters from an ADSC img header", "file",
-         "none", sets="imginfilename", topic=T_GEOMETRY),
+         "none", sets="imginfilename", file=READS, topic=T_GEOMETRY),
     Flag(R("-stolout", length=-7), 1, _str("stoloutfilename"), "name of the stol output file (never written, as in the C)",
          "file", "output.stol", sets="stoloutfilename", topic=T_SAMPLE),
     Flag(R("-stol", length=5), 1, _stol(1e10), "amorphous structure factors: sin(theta)/lambda vs F", "file",
-         "none", sets="stolfilename stol_file_mult", topic=T_SAMPLE),
+         "none", sets="stolfilename stol_file_mult", file=READS, topic=T_SAMPLE),
     Flag(R("-4stol", length=6), 1, _stol(1e10 / 4), "amorphous structure factors: 4*stol vs F", "file", "none",
-         sets="stolfilename stol_file_mult", topic=T_SAMPLE),
+         sets="stolfilename stol_file_mult", file=READS, topic=T_SAMPLE),
     Flag(R("-Q", length=2), 1, _stol(1e10 / 3.14159265358979323846 / 4), "amorphous structure factors: Q vs F",
-         "file", "none", sets="stolfilename stol_file_mult", topic=T_SAMPLE),
+         "file", "none", sets="stolfilename stol_file_mult", file=READS, topic=T_SAMPLE),
     Flag(R("-sourcefile"), 1, _str("sourcefilename"),
-         "text file of sources: X Y Z weight lambda per line", "file", "none", sets="sourcefilename", topic=T_BEAM),
+         "text file of sources: X Y Z weight lambda per line", "file", "none", sets="sourcefilename", file=READS, topic=T_BEAM),
     Flag(R("-floatfile", "-floatimage"), 1, _str("floatfilename"), "name of binary output file (4-byte floats)",
-         "file", "floatimage.bin", sets="floatfilename", topic=T_OUTPUT),
+         "file", "floatimage.bin", sets="floatfilename", file=WRITES, topic=T_OUTPUT),
     Flag(R("-intfile", "-intimage"), 1, _str("intfilename"),
          "name of noiseless smv-formatted output file (not on absolute scale by default)", "file",
-         "intimage.img", sets="intfilename", topic=T_OUTPUT),
+         "intimage.img", sets="intfilename", file=WRITES, topic=T_OUTPUT),
     Flag(R("-pgmfile", "-pgmimage"), 1, _pgmfile, "name of 8-bit portable greymap format output file", "file",
-         "image.pgm", sets="pgmfilename write_pgm", topic=T_OUTPUT),
+         "image.pgm", sets="pgmfilename write_pgm", file=WRITES, topic=T_OUTPUT),
     Flag(R("-noisefile", "-noiseimage"), 1, _noisefile,
          "name of photon-scale smv-formatted output file (with Poisson noise)", "file", "noiseimage.img",
-         sets="noisefilename calculate_noise", topic=T_OUTPUT),
+         sets="noisefilename calculate_noise", file=WRITES, topic=T_OUTPUT),
     Flag(R("-nonoise"), 0, _flag("calculate_noise", 0), "disable generating the noisefile", reads=0,
          sets="calculate_noise", topic=T_OUTPUT),
     Flag(R("-nopgm"), 0, _flag("write_pgm", 0), "do not write pgm file", reads=0, sets="write_pgm", topic=T_OUTPUT),
@@ -553,7 +556,8 @@ FLAGS = [
     Flag(R("-mosaic_seed"), 1, _negseed("mosaic_seed"), "random-number seed for mosaic domain generation", "",
          "12345678", sets="mosaic_seed", topic=T_MOSAIC, metavar="N"),
     Flag(R("-misset_seed"), 1, _negseed("misset_seed"),
-         "random-number seed for -misset random (also fires -misset, as in the C)", "", "same as -seed",
+         "random-number seed for -misset random (also fires -misset, as in the C)", "",
+         "the clock: -seed's default, taken before -seed is read",
          sets="misset_seed", topic=T_CRYSTAL, metavar="N"),
     Flag(R("-water"), 1, _set("water_size", atof, div=1e6), "add contribution of this much water around the crystal",
          "um", "0", sets="water_size", topic=T_SAMPLE),
@@ -573,12 +577,26 @@ FLAGS = [
     Flag(R("-strict", how=EXACT), 0, _flag("strict", True),
          "refuse odd input instead of warning about it (env NBNUMBA_STRICT=1)", "", "off", reads=0,
          sets="strict", topic=T_NBNUMBA),
+    # nbnumba's data sets for data-processing programs (docs/formats.md); EXACT names, so no
+    # argv the C reads changes meaning and none of the C's substring rows fires on them
+    Flag(R("-nexusfile", how=EXACT), 1, _str("nexusfilename"),
+         "also write the image as a NeXus NXmx file with the run's geometry, for DIALS (needs the nexus extra)",
+         "file", "none", sets="nexusfilename", file=WRITES, topic=T_NBNUMBA, metavar="NAME.h5"),
+    Flag(R("-nexus_compression", how=EXACT), 1, _choice("nexus_compression", NEXUS_COMPRESSIONS),
+         "compression of the -nexusfile image: gzip, bitshuffle (LZ4, Dectris-style) or none", "", "gzip",
+         sets="nexus_compression", topic=T_NBNUMBA, metavar="gzip|bitshuffle|none"),
+    Flag(R("-cbffile", how=EXACT), 1, _str("cbffilename"),
+         "also write the image as a miniCBF file (byte offset), for DIALS and XDS; standard geometry only",
+         "file", "none", sets="cbffilename", file=WRITES, topic=T_NBNUMBA, metavar="NAME.cbf"),
+    Flag(R("-pngfile", how=EXACT), 1, _str("pngfilename"),
+         "also write a picture of the image (log scale, beam centre marked in red)", "file", "none",
+         sets="pngfilename", file=WRITES, topic=T_NBNUMBA, metavar="NAME.png"),
 ]
 
 # where the C takes -img and -mask: a first pass over argv, before every other option
 PREPASS = [
     Flag(R("-img"), 1, _str("imginfilename"), "initialize camera parameters from an ADSC img header", "file",
-         topic=T_GEOMETRY),
+         file=READS, topic=T_GEOMETRY),
     Flag(R("-mask"), 1, _str("maskfilename"), "use ADSC img file full of 0 or non-0 values as a mask", "file",
-         topic=T_GEOMETRY),
+         file=READS, topic=T_GEOMETRY),
 ]

@@ -41,19 +41,20 @@ def _apply_header(s, frame, from_mask):
             setattr(s, attr, test / RTD)
 
 
-def apply_frame_headers(s, out, warn):
-    """Read -mask then -img (if given) into s; the mask's pixels become s.maskimage.
+def apply_frame_headers(s, out, warn, indir):
+    """Read -mask then -img (if given) from the folder indir (folders.Folder) into s; the
+    mask's pixels become s.maskimage.
 
     A file that cannot be opened is skipped with a warning, as the C skips it (perror and
     on); so is the missing end of truncated pixel data (read as 0, the C's calloc)."""
     s.maskimage = None
     if s.maskfilename is not None:
-        frame = read_smv(s.maskfilename, out, warn, "-mask")
+        frame = read_smv(s.maskfilename, out, warn, "-mask", folder=indir)
         if frame is not None:
             _apply_header(s, frame, from_mask=True)
             s.maskimage = np.ascontiguousarray(frame.data.ravel(), dtype=np.uint16)
             s.mask_width, s.mask_height = frame.width, frame.height
     if s.imginfilename is not None:
-        frame = read_smv(s.imginfilename, out, warn, "-img", pixels=False)
+        frame = read_smv(s.imginfilename, out, warn, "-img", pixels=False, folder=indir)
         if frame is not None:
             _apply_header(s, frame, from_mask=False)

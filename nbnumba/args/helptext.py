@@ -1,7 +1,6 @@
 """`nbnumba -h`: the usage lines and every flag by topic, with units and defaults, from the
 flags table (args/flags.py), fitted to the terminal."""
-import shutil
-import sys
+import os
 import textwrap
 
 from nbnumba.args.flags import FLAGS, PREPASS, TOPICS
@@ -25,10 +24,12 @@ INTRO = ("Options are matched as nanoBragg.c matches them: by substring, so one 
          "several rows (docs/flags.md lists the exact tests). Units and defaults in brackets.")
 
 
-def help_width():
-    """The terminal's width ($COLUMNS first), at most HELP_WIDTH when stdout is not a terminal."""
-    width = shutil.get_terminal_size((HELP_WIDTH, 24)).columns
-    if not sys.stdout.isatty():
+def help_width(columns=None, fd=None):
+    """-h's width: `columns` ($COLUMNS, settings.Settings.columns) or the width of the terminal
+    on fd (the run's stdout), at most HELP_WIDTH when fd is not a terminal (None: none)."""
+    tty = fd is not None and os.isatty(fd)
+    width = columns or (os.get_terminal_size(fd).columns if tty else HELP_WIDTH)
+    if not tty:
         width = min(width, HELP_WIDTH)
     return max(width, 40)
 
@@ -69,9 +70,8 @@ def two_columns(left, text, width, indent=2, column=NAME_COLUMN, narrow=None):
     return lines + [" " * column + line for line in body]
 
 
-def flag_help_text(width=None):
+def flag_help_text(width=HELP_WIDTH):
     """`nbnumba -h`: the usage, then the flags by topic, fitted to `width` (help_width())."""
-    width = help_width() if width is None else width
     column = max(len(left) for left, _ in USAGE) + 2
     lines = []
     for left, text in USAGE:

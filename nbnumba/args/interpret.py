@@ -4,11 +4,11 @@ Two passes, as the C makes them: first `-img` and `-mask` (their SMV headers set
 detector geometry), then every option in argv order through the rows of flags.FLAGS.
 """
 import math
-import os
 import sys
 
 from nbnumba.cfuncs.stdio import atoi, c_format, whole_number
 from nbnumba.errors import NBError, Warner
+from nbnumba.folders import WORKING
 from nbnumba.args.flags import FLAGS, PREPASS
 from nbnumba.args.headers import apply_frame_headers
 from nbnumba.args.options import Options
@@ -38,20 +38,22 @@ def _warn_ignored(argv, used, warn):
             warn(f"ignoring argument '{arg}' (nanoBragg.c ignores it too)")
 
 
-def interpret(argv, out, warn=None, on_match=None):
+def interpret(argv, out, warn=None, on_match=None, indir=WORKING):
     """Return the Options the C would hold after its option loop for this argv.
 
-    out(text) receives what the C prints on the way (the -img/-mask file reads);
-    warn (an errors.Warner, or a callable taking one line; default: stderr) receives one
-    warning per argument that no option uses.  -strict or NBNUMBA_STRICT=1 sets s.strict and
-    makes the Warner refuse instead of warning.  on_match(j, flag), if given, hears of each
-    row that fires for argv[j] (a batch plan learns from it where the file names are)."""
+    out(text) receives what the C prints on the way (the -img/-mask file reads, in the folder
+    indir, a folders.Folder); warn (an errors.Warner, or a callable taking one line; default:
+    stderr) receives one warning per argument that no option uses.  -strict (or a strict
+    Warner: settings.Settings.strict) sets s.strict and makes the Warner refuse instead of
+    warning.  on_match(j, flag), if given, hears of each row that fires for argv[j] (a batch
+    plan learns from it where the file names are).  -device stays None unless given: the
+    run's settings choose then."""
     if not isinstance(warn, Warner):
         warn = Warner(warn if warn is not None else (lambda line: print(line, file=sys.stderr)))
     s = Options.draft()
     # -strict applies from the start (the -img/-mask reads warn before the option loop); the
     # loop visits every argument starting with "-", values included, so this is where it fires
-    warn.strict = warn.strict or "-strict" in argv or os.environ.get("NBNUMBA_STRICT", "") not in ("", "0")
+    warn.strict = warn.strict or "-strict" in argv
     used = set()
     n = len(argv)
     for j, arg in enumerate(argv):
@@ -61,7 +63,7 @@ def interpret(argv, out, warn=None, on_match=None):
                     f.action(s, argv[j + 1:j + 2])
                     if on_match is not None:
                         on_match(j, f)
-    apply_frame_headers(s, out, warn)
+    apply_frame_headers(s, out, warn, indir)
 
     for j, arg in enumerate(argv):
         if arg[:1] != "-":
@@ -83,11 +85,10 @@ def interpret(argv, out, warn=None, on_match=None):
         if j not in used and any(f.matches(arg) and n > j + 1 for f in PREPASS):
             used.update((j, j + 1))
     s.strict = warn.strict
-    s.timings = s.timings or os.environ.get("NBNUMBA_TIMINGS", "") not in ("", "0")
+    s.argv = tuple(argv)
     _warn_ignored(argv, used, warn)
-
-    if s.device is None:
-        s.device = os.environ.get("NBNUMBA_DEVICE", "auto")
-        if s.device not in ("auto", "cpu", "cuda"):
-            raise NBError(f"ERROR: NBNUMBA_DEVICE must be auto, cpu or cuda, not '{s.device}'", 2)
+    if s.misset[0] == -1 and s.misset_seed is None:
+        warn("-misset random without -misset_seed: the orientation is drawn from the clock (nanoBragg.c seeds it "
+             "with -seed's default, minus the time, taken before -seed is read), so every run draws another; "
+             "give -misset_seed N to draw the same one again")
     return Options.freeze(s)

@@ -2,9 +2,21 @@
 
 Every variable of the C's main() that the command line can reach (and the -img/-mask headers
 read before it), with the C's names, units (metres, radians, SI) and initialisers (nanoBragg.c
-lines ~183-400).  Vectors are 4-element float64 arrays [magnitude, x, y, z].  `interpret`
-(args/interpret.py) fills a draft, `Options.draft()`, row by row of the flags table, then
-freezes it with `Options.freeze(draft)`: the set-up stages only read it.
+lines ~183-400).  `interpret` (args/interpret.py) fills a draft, `Options.draft()`, row by row
+of the flags table, then freezes it with `Options.freeze(draft)`: the set-up stages only read
+it.  Read as the C reads them:
+
+- Vectors are 4-element float64 arrays [magnitude, x, y, z] in the C's lab frame (the beam
+  along +x by default, MOSFLM; the convention flags choose others); magnitude is the C's
+  [0] slot, 0 until the set-up computes it.  `Result.geometry` gives the detector and beam
+  in DIALS's frame and millimetres.
+- The C's yes/no ints are booleans here (calculate_noise, write_pgm, nopolar, ...);
+  xtal_shape is a constants.CrystalShape and interpolate a constants.Interpolation (AUTO: the
+  set-up decides).
+- -1 means "the set-up chooses" for the step counts and ranges (hdivsteps, dispsteps,
+  mosaic_domains, oversample, detector_thicksteps, phisteps, phistep, osc, ...), as in the C;
+  `misset_random` says whether -misset random was given (the C's misset[0] == -1).
+- Na, Nb, Nc are whole numbers (read with atoi) held as doubles, as in the C.
 """
 import math
 import time
@@ -14,7 +26,12 @@ from typing import Optional
 
 import numpy as np
 
-from nbnumba.constants import BEAM, MOSFLM, R_E_SQR, SQUARE
+from nbnumba.constants import BEAM, MOSFLM, R_E_SQR, CrystalShape, Interpolation
+
+# the C's yes/no ints, booleans in the record
+BOOLEANS = ("progress_meter", "printout", "calculate_noise", "write_pgm", "coherent", "round_div", "user_cell",
+            "curved_detector", "point_pixel", "nopolar", "oversample_thick", "oversample_polar", "oversample_omega",
+            "strict", "timings")
 
 
 def _vector(x=0.0, y=0.0, z=0.0, mag=0.0):
@@ -33,18 +50,18 @@ class Options:
     """nanoBragg.c's command-line variables after its option loop (see the module docstring)."""
 
     # output control
-    progress_meter: int = 1
-    printout: int = 0
+    progress_meter: bool = True
+    printout: bool = False
     printout_spixel: int = -1
     printout_fpixel: int = -1
     trace_spixel: int = -1
     trace_fpixel: int = -1
-    calculate_noise: int = 1
-    write_pgm: int = 1
+    calculate_noise: bool = True
+    write_pgm: bool = True
     # beam
     beam_vector: np.ndarray = field(default_factory=lambda: _vector(1, 0, 0))
-    coherent: int = 0
-    round_div: int = 1
+    coherent: bool = False
+    round_div: bool = True
     mosaic_spread: float = -1.0
     dispersion: float = 0.0
     dispstep: float = -1.0
@@ -67,7 +84,7 @@ class Options:
     Na: float = 1.0
     Nb: float = 1.0
     Nc: float = 1.0
-    xtal_shape: int = SQUARE
+    xtal_shape: CrystalShape = CrystalShape.SQUARE
     fudge: float = 1.0
     sample_x: float = 0.0
     sample_y: float = 0.0
@@ -77,7 +94,7 @@ class Options:
     water_size: float = 0.0
     water_F: float = 2.57
     water_MW: float = 18.0
-    user_cell: int = 0
+    user_cell: bool = False
     a: np.ndarray = field(default_factory=lambda: _vector())
     b: np.ndarray = field(default_factory=lambda: _vector())
     c: np.ndarray = field(default_factory=lambda: _vector())
@@ -108,8 +125,8 @@ class Options:
     beam_convention: str = MOSFLM
     detector_twotheta: float = 0.0
     twotheta: float = 0.0  # set only by an -img/-mask header, never used (as in the C)
-    curved_detector: int = 0
-    point_pixel: int = 0
+    curved_detector: bool = False
+    point_pixel: bool = False
     Xbeam: float = math.nan
     Ybeam: float = math.nan
     Fbeam: float = math.nan
@@ -127,16 +144,16 @@ class Options:
     # polarization
     polar_vector: np.ndarray = field(default_factory=lambda: _vector(0, 0, 1))
     polarization: float = 0.0
-    nopolar: int = 0
+    nopolar: bool = False
     # sampling
     roi_xmin: int = -1
     roi_xmax: int = -1
     roi_ymin: int = -1
     roi_ymax: int = -1
     oversample: int = -1
-    oversample_thick: int = 0
-    oversample_polar: int = 0
-    oversample_omega: int = 0
+    oversample_thick: bool = False
+    oversample_polar: bool = False
+    oversample_omega: bool = False
     # spindle
     phi0: float = 0.0
     phistep: float = -1.0
@@ -146,7 +163,7 @@ class Options:
     # structure factors
     default_F: float = 0.0
     stol_file_mult: float = 1.0e10
-    interpolate: int = 2
+    interpolate: Interpolation = Interpolation.AUTO
     # scales
     intfile_scale: float = 0.0
     pgm_scale: float = 0.0
@@ -170,8 +187,14 @@ class Options:
     # nbnumba's own options
     device: Optional[str] = None
     precision: str = "double"
-    strict: None = False
-    timings: None = False
+    strict: bool = False
+    timings: bool = False
+    nexusfilename: Optional[str] = None
+    nexus_compression: str = "gzip"
+    cbffilename: Optional[str] = None
+    pngfilename: Optional[str] = None
+    # the arguments as given (the NeXus file records the command line)
+    argv: tuple = ()
     # the -mask pixels (a read-only uint16 array, the file's raster) and the file's size
     maskimage: np.ndarray = None
     mask_width: int = 0
@@ -198,4 +221,13 @@ class Options:
         for name, value in values.items():
             if isinstance(value, np.ndarray):
                 values[name] = frozen(value)
+        for name in BOOLEANS:
+            values[name] = bool(values[name])
+        values["xtal_shape"] = CrystalShape(values["xtal_shape"])
+        values["interpolate"] = Interpolation(values["interpolate"])
         return cls(**values)
+
+    @property
+    def misset_random(self):
+        """Whether -misset random was given (the C's misset[0] == -1)."""
+        return self.misset[0] == -1.0

@@ -20,6 +20,7 @@ import click
 
 from nbnumba import interrupt
 from nbnumba.errors import NBError
+from nbnumba.settings import Settings
 from nbnumba.batch.execute import RETRIES, Batch, capped_workers, default_workers
 from nbnumba.batch import manifest
 from nbnumba.batch.plan import MAX_PLAN_BYTES, decode_plan, parse_plan, where
@@ -135,6 +136,10 @@ def batch_cmd(plan_file, outdir, workers, scheduler, resume, retries):
         batch = Batch(jobs, outdir=outdir, resume=resume, source=source)
     except NBError as err:
         _fail(err)
+    try:
+        settings = Settings.from_environ()
+    except NBError as err:
+        _fail(err)
     batch.note = lambda text: click.echo("nbnumba batch: " + text, err=True)
     interrupt.install()
     progress = Progress(len(jobs))
@@ -146,11 +151,11 @@ def batch_cmd(plan_file, outdir, workers, scheduler, resume, retries):
                 client = _connect(scheduler, workers)
                 where = "on the Dask cluster at " + scheduler
             else:
-                workers = capped_workers(workers or default_workers(), len(jobs), batch.note)
+                workers = capped_workers(workers or default_workers(settings), len(jobs), batch.note)
                 where = "in this process" if workers == 1 else "on %d worker processes" % workers
             click.echo("nbnumba batch: %d jobs from %s, %s, into %s" % (len(jobs), source, where, batch.outdir),
                        err=True)
-            batch.run(client, workers, retries, on_result=progress)
+            batch.run(client, workers, retries, on_result=progress, settings=settings)
     except interrupt.Interrupted as signal:
         stop = signal.signum
     except NBError as err:

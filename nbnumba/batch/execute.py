@@ -29,6 +29,7 @@ from nbnumba.batch import manifest, plan, worker
 from nbnumba.batch.plan import Job, PlanError, runs_where_it_starts
 from nbnumba.errors import NBError, Warner
 from nbnumba.memory import available_memory
+from nbnumba.settings import Settings
 
 RETRIES = 2
 # the memory a worker process is given room for: about 210 MB after a small job (Python,
@@ -81,11 +82,11 @@ def _cores():
     return len(os.sched_getaffinity(0))
 
 
-def default_workers():
+def default_workers(settings=None):
     """The embedded default of `nbnumba batch`: how many worker processes to start here.
 
-    1 (this process, job after job) where the jobs render on a GPU (NBNUMBA_DEVICE is not
-    cpu and a CUDA GPU is present) and on machines of at most 2 cores, where it was measured
+    1 (this process, job after job) where the jobs render on a GPU (the settings' device is
+    not cpu and a CUDA GPU is present) and on machines of at most 2 cores, where it was measured
     fastest (docs/performance.md: on 2 cores a 100-frame series of 256x256 images takes 1.5 s
     in this process against 3.4 s on two worker processes, whose start-up does not pay
     back).  With more cores, one process per 2 cores (2 Numba threads each), or 1 without
@@ -94,8 +95,8 @@ def default_workers():
     cores = _cores()
     if cores <= 2:
         return 1
-    if os.environ.get("NBNUMBA_DEVICE", "auto") != "cpu":
-        from nbnumba.kernels.serial_replay import cuda_available
+    if (settings or Settings()).device != "cpu":
+        from nbnumba.kernels.targets import cuda_available
         if cuda_available():
             return 1
     try:
@@ -130,7 +131,7 @@ def worker_env(workers):
 
 
 def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retries=RETRIES, on_result=None,
-           source="jobs"):
+           source="jobs", settings=None):
     """Render many images, in this process or on Dask workers.
 
     Parameters
@@ -156,6 +157,8 @@ def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retrie
         on_result(JobResult) is called here as each job ends (skipped jobs first).
     source : str, optional
         Where the jobs come from, for messages and the manifest.
+    settings : nbnumba.Settings, optional
+        How each job runs (device, strict, ...); default Settings(), not the environment.
 
     Returns
     -------
@@ -171,7 +174,8 @@ def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retrie
         Another batch is writing into outdir, or workers or retries is not a whole number
         (workers at least 1, retries at least 0); both are ValueErrors.
     """
-    return Batch(jobs, outdir=outdir, resume=resume, source=source).run(client, workers, retries, on_result)
+    return Batch(jobs, outdir=outdir, resume=resume, source=source).run(client, workers, retries, on_result,
+                                                                         settings)
 
 
 def _whole(value, least, name):
@@ -222,14 +226,14 @@ class Batch:
             os.close(self._lock)
             self._lock = None
 
-    def run(self, client=None, workers=None, retries=RETRIES, on_result=None):
+    def run(self, client=None, workers=None, retries=RETRIES, on_result=None, settings=None):
         """Run the jobs (see `render`); returns `results`."""
         workers = 1 if workers is None else _whole(workers, 1, "workers")
         retries = _whole(retries, 0, "retries")
         with self.locked():
-            return self._run(client, workers, retries, on_result or (lambda result: None))
+            return self._run(client, workers, retries, on_result or (lambda result: None), settings)
 
-    def _run(self, client, workers, retries, notify):
+    def _run(self, client, workers, retries, notify, settings):
         outdir = self.outdir
         todo = self._skip_complete(notify) if self.resume and outdir is not None else range(len(self.results))
         book = None
@@ -242,7 +246,9 @@ class Batch:
             if workers > 1:
                 owned = client = _local_cluster(workers)
         calls = [(i, self.results[i].args, outdir) for i in todo]
-        finished = _on_dask(client, calls, retries) if client is not None else _here(calls, retries)
+        settings = settings if settings is not None else Settings()
+        finished = (_on_dask(client, calls, retries, settings) if client is not None
+                    else _here(calls, retries, settings))
         try:
             with contextlib.closing(finished):      # an interrupt cancels the rest before the cluster closes
                 for i, done, error in finished:
@@ -296,13 +302,13 @@ def _finish(result, done, error, outdir):
         result.arrays = done["arrays"]
 
 
-def _here(calls, retries):
+def _here(calls, retries, settings):
     """Run the calls in this process, in order; yield (index, answer, None) or (index, None,
     exception) as each ends."""
     for i, args, outdir in calls:
         for attempt in range(retries + 1):
             try:
-                done = worker.run(args, outdir)
+                done = worker.run(args, outdir, settings)
             except Exception as err:       # a failed job (JobFailed), or one that could not run
                 if attempt == retries:
                     yield i, None, err
@@ -311,12 +317,13 @@ def _here(calls, retries):
             break
 
 
-def _on_dask(client, calls, retries):
+def _on_dask(client, calls, retries, settings):
     """Submit the calls to a Dask client; yield as _here does, in the order they end.  Those
     not finished when the caller stops listening (an interrupt) are cancelled."""
     from distributed import as_completed
 
-    futures = {client.submit(worker.run, args, outdir, retries=retries, pure=False): i for i, args, outdir in calls}
+    futures = {client.submit(worker.run, args, outdir, settings, retries=retries, pure=False): i
+               for i, args, outdir in calls}
     try:
         for future in as_completed(futures):
             i = futures.pop(future)

@@ -36,16 +36,12 @@ from nbnumba.errors import NBError
 # the images in the order the C writes them: (kind, Options field, the flag naming it)
 OUTPUTS = (("float", "floatfilename", "-floatfile"), ("int", "intfilename", "-intfile"),
            ("pgm", "pgmfilename", "-pgmfile"), ("noise", "noisefilename", "-noisefile"))
-# flags-table rows (by what they set) whose value is a file the job reads
-INPUT_ROWS = {"matfilename", "hklfilename", "dumpfilename", "imginfilename", "maskfilename", "sourcefilename",
-              "stolfilename stol_file_mult"}
 GENERATORS = {"--rotation": 3, "--random-orientations": 1, "--seed": 1}    # option: values
 DEFAULT_SEED = 1
 DIGITS = 5          # intimage_00001.img (more digits for series of 100000 frames or more)
 MAX_PLAN_BYTES = 64 * 2**20     # a plan of 100000 jobs of 600 characters
 MAX_LINE = 65536    # characters a plan line may hold (Linux takes one argument of 128 KiB at most)
 MAX_JOBS = 100000   # jobs a batch may hold (its manifest is rewritten whole every second)
-FDUMP_ROW = "dumpfilename"      # the flags-table row of -dump
 RESERVED = ("manifest.json", "manifest.json.lock")     # the batch's own files in the output folder
 
 
@@ -117,18 +113,20 @@ def runs_where_it_starts(cwd, outdir):
 
 
 def _read(args):
-    """(Options, rows fired, input positions, the position of -dump's name or None) of an
-    argument list, as the command reads it; raises NBError as the command would refuse it."""
+    """(Options, the flags that fired (each row's first name), input positions, the position of
+    -dump's name or None) of an argument list, as the command reads it; raises NBError as the
+    command would refuse it."""
+    from nbnumba.args.flags import CACHE, READS
     from nbnumba.args.interpret import interpret
     from nbnumba.errors import Warner
 
     fired, inputs, dump = set(), [], []
 
     def match(j, flag):
-        fired.add(flag.sets)
-        if flag.sets in INPUT_ROWS:
+        fired.add(flag.names[0])
+        if flag.file in (READS, CACHE):         # a file the job reads
             inputs.append(j + 1)
-        if flag.sets == FDUMP_ROW:
+        if flag.names[0] == "-dump":
             dump.append(j + 1)
 
     options = interpret(list(args), lambda text: None, Warner(lambda line: None), on_match=match)
@@ -231,7 +229,7 @@ def _series(base, count, seed, frame_args, what):
         outputs = {kind: numbered(name, i, width) for kind, name in names.items()}
         for kind, name in outputs.items():
             args += [flags[kind], name]
-        if options.calculate_noise and "seed" not in fired:
+        if options.calculate_noise and "-seed" not in fired:
             args += ["-seed", str(noise_seed)]
             info["seed"] = noise_seed
         jobs.append(Job(args + extra, outputs, inputs, frame=i, info=info, **_fdump(options, dump_at)))
@@ -264,7 +262,7 @@ def rotation_series(base, start, step, count, seed=DEFAULT_SEED, what="--rotatio
         return ["-phi", phi, "-osc", _text(step)], {"phi": phi}
 
     jobs, options, fired = _series(base, count, seed, frame, what)
-    if options.misset[0] == -1 and "misset_seed" not in fired:
+    if options.misset[0] == -1 and "-misset_seed" not in fired:
         raise PlanError(f"{what}: -misset random needs -misset_seed in a rotation series "
                         "(each frame would draw its own orientation from the clock)")
     return jobs

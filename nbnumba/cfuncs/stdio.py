@@ -24,6 +24,7 @@ import re
 import numpy as np
 
 from nbnumba.errors import NBError
+from nbnumba.folders import WORKING
 
 # isspace() in the C locale
 _SPACE = frozenset(b" \t\n\v\f\r")
@@ -420,7 +421,7 @@ _DELIMITERS = frozenset(b" \t,;:!")
 _NUMBERSTUF = frozenset(b"0123456789-+.EGeg")
 
 
-def read_text_file(path, nargs):
+def read_text_file(path, nargs, folder=WORKING):
     """nanoBragg.c `read_text_file(filename, nargs, ...)` (lines 3867-3967): `nargs` float64 columns.
 
     Returns a list of `nargs` arrays of length `lines`, the count the C returns.  As in the C:
@@ -433,10 +434,9 @@ def read_text_file(path, nargs):
     long line): the C never sees "\\n" there and fills the remaining fields with 0.0.
 
     The C returns 0 when the file cannot be opened; here that raises NBError (both callers
-    exit with code 9 on 0 lines anyway)."""
+    exit with code 9 on 0 lines anyway).  A relative `path` is read in `folder` (folders.Folder)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = folder.read(path)
     except OSError as err:
         raise NBError(f"ERROR: unable to read {path}: {err.strerror}") from None
     rows = []

@@ -16,19 +16,26 @@ import sys
 
 from nbnumba import interrupt
 from nbnumba.command import streams
+from nbnumba.errors import NBError
 from nbnumba.job import run_job
+from nbnumba.settings import Settings
 
 
 def simulate(args):
-    """Render a diffraction image from nanoBragg.c arguments; return the exit code (a signal
-    ends the process here, as it ends the C)."""
+    """Render a diffraction image from nanoBragg.c arguments, in the working folder with the
+    settings of this process's environment; return the exit code (a signal ends the process
+    here, as it ends the C)."""
     out = streams.command_stdout()
+    try:
+        settings = Settings.from_environ()
+    except NBError as err:
+        streams.err_line(err.message)
+        return err.code
     interrupt.install()
     try:
-        code = run_job(args, out, streams.err_line)
+        return run_job(args, out, streams.err_line, settings).code
     except interrupt.Interrupted as stop:      # a signal, or stdout is a closed pipe
         interrupt.die_of(stop.signum)          # (the C's buffered text dies with it)
-    return code
 
 
 def _exit_now(code):

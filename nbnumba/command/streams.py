@@ -43,10 +43,10 @@ def reserve_standard_fds():
     return closed
 
 
-def err_line(text):
-    """Write text and a newline to stderr at once; a failed write is ignored."""
+def err_line(text, fd=2):
+    """Write text and a newline to stderr (or fd) at once; a failed write is ignored."""
     try:
-        os.write(2, os.fsencode(text + "\n"))
+        os.write(fd, os.fsencode(text + "\n"))
     except OSError:
         pass
 

@@ -3,36 +3,39 @@ launcher imports this before deciding whether to load NumPy and Numba at all).
 
 - Where the server listens: `socket_path()`, a Unix socket in `runtime_dir()`
   ($XDG_RUNTIME_DIR/nbnumba, or /tmp/nbnumba-UID where XDG_RUNTIME_DIR names no folder), or
-  the path NBNUMBA_SERVER names.  The socket's folder must be the user's own with mode 0700
+  the path NBNUMBA_SERVER (Settings.server) names.  The socket's folder must be the user's own with mode 0700
   (`check_folder`): nobody else can reach the socket, or replace it.  Both ends also check
   each other's user id (`peer_uid`, SO_PEERCRED).
 - Whether client and server run the same code: `source_digest()`, over nbnumba's sources,
   the Python version and the installed NumPy, Numba and llvmlite.
 - What a job takes from the client's environment: `job_environment()` (NBNUMBA_* and the
-  terminal size, set per job) and `process_environment()` (NUMBA_*, CUDA_* and the NBNUMBA_
-  settings read when a module is imported: fixed when a worker starts, so a client whose
-  values differ runs in-process), and whether the client could have written the same files:
-  `process_context()` (namespaces, root folder, groups, capabilities: the same, or the
-  client runs in-process).
+  terminal size, the job's settings.Settings) and `process_environment()` (NUMBA_*, CUDA_*
+  and the NBNUMBA_ settings read when a module is imported: fixed when a render process
+  starts, so a client whose values differ runs in-process).
+- What confines a process beyond the files it opens (`process_context`) and the limits a
+  job keeps to (`process_limits`, `limits_problem`).
 - Messages: SOCK_SEQPACKET, so each `send` arrives whole; a message is one kind byte and a
   JSON body, with file descriptors beside it where the kind carries them.  The client sends
-  JOB (with its fds 0, 1, 2), CANCEL, STATUS or STOP; the server answers ACCEPTED or
-  DECLINED, then RUNNING when a worker starts the job and EXITED at its end.  Between the
-  server and a worker: READY (warm), JOB, CANCEL, EXITED.
+  JOB (with its fds 1 and 2, and its end of the socket pair its run's file requests come on:
+  command/broker.py), CANCEL, STATUS or STOP; the server answers ACCEPTED or DECLINED, then
+  RUNNING when a render process starts the job and EXITED at its end.  Between the server and
+  a render process: READY (warm), JOB (with the client's descriptors), CANCEL, EXITED.
 """
 import array
 import hashlib
 import json
 import os
+import resource
 import socket
 import stat
 import struct
 import sys
 from importlib.util import find_spec
 
+from nbnumba.settings import OFF
+
 SOCKET_NAME = "server.sock"
 MAX_MESSAGE = 1 << 18            # a SOCK_SEQPACKET message's size limit (the socket buffer's)
-OFF = "off"                      # NBNUMBA_SERVER=off: always in-process
 
 JOB, CANCEL, STATUS, STOP = b"J", b"C", b"S", b"Q"                 # client -> server
 ACCEPTED, DECLINED, RUNNING, EXITED, REPORT = b"A", b"D", b"R", b"X", b"T"   # server -> client
@@ -58,12 +61,12 @@ def runtime_dir(env=os.environ):
     return "/tmp/nbnumba-%d" % os.geteuid()
 
 
-def socket_path(env=os.environ):
-    """The server's socket: NBNUMBA_SERVER when it names one, else in runtime_dir()."""
-    named = env.get("NBNUMBA_SERVER", "")
+def socket_path(named=""):
+    """The server's socket: `named` (Settings.server, NBNUMBA_SERVER) when it names one, else
+    in runtime_dir()."""
     if named and named != OFF:
         return os.path.abspath(named)
-    return os.path.join(runtime_dir(env), SOCKET_NAME)
+    return os.path.join(runtime_dir(), SOCKET_NAME)
 
 
 def check_folder(path):
@@ -131,28 +134,88 @@ def process_environment(env=os.environ):
     return {k: v for k, v in env.items() if k.startswith(("NUMBA_", "CUDA_")) or k in IMPORT_TIME_SETTINGS}
 
 
+NAMESPACES = ("mnt", "user", "pid", "net", "ipc", "uts", "cgroup", "time")
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode(errors="replace").strip("\0\n")
+    except OSError:
+        return None
+
+
 def process_context():
-    """What, beyond its user id and umask, decides which files a process reaches and how it
-    may write them: its mount and user namespaces, its root folder, its groups, its
-    capabilities and seccomp mode.  A job runs in the server's context, so a client whose
-    context differs (in a container, behind setpriv, sg or unshare) runs in-process."""
+    """What, beyond the files it opens (the client opens them: command/broker.py), confines a
+    process and that a served job cannot take over: its namespaces, root folder, groups,
+    capabilities, no-new-privileges and seccomp modes, cgroup (the CPU and memory limits of a
+    container or a batch scheduler's job) and security label.  A job runs in the server's
+    context, so a client whose context differs (in a container, under a scheduler's cgroup,
+    behind setpriv, sg or unshare) runs in-process."""
     context = {"gid": os.getegid(), "groups": sorted(os.getgroups())}
-    for name in ("mnt", "user"):
+    for name in NAMESPACES:
         try:
             context[name] = os.readlink("/proc/self/ns/" + name)
         except OSError:
             pass
     root = os.stat("/")
     context["root"] = [root.st_dev, root.st_ino]
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(("CapEff:", "CapBnd:", "NoNewPrivs:", "Seccomp:")):
-                    name, value = line.split(":", 1)
-                    context[name] = value.strip()
-    except OSError:
-        pass
+    for name, path in (("cgroup", "/proc/self/cgroup"), ("label", "/proc/self/attr/current")):
+        context[name + "_path" if name == "cgroup" else name] = _read(path)
+    status = _read("/proc/self/status") or ""
+    for line in status.splitlines():
+        if line.startswith(("CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:")):
+            name, value = line.split(":", 1)
+            context[name] = value.strip()
     return context
+
+
+# resource limits a job takes from its client for its run (soft limits, within the worker's
+# hard ones); every other limit must be the server's, or the job runs in-process
+ADOPTED_LIMITS = ("RLIMIT_FSIZE", "RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CORE")
+
+
+def rlimit_names():
+    """The resource limits this system knows, by name."""
+    return sorted(name for name in dir(resource) if name.startswith("RLIMIT_"))
+
+
+def process_limits():
+    """The limits a served job must keep to: every resource limit ([soft, hard], -1 for
+    unlimited), the nice value, the CPUs it may run on and the umask."""
+    limits = {name: list(resource.getrlimit(getattr(resource, name))) for name in rlimit_names()}
+    umask = os.umask(0)
+    os.umask(umask)
+    return {"rlimits": limits, "nice": os.getpriority(os.PRIO_PROCESS, 0),
+            "affinity": sorted(os.sched_getaffinity(0)), "umask": umask}
+
+
+def limits_problem(client, worker):
+    """Why a worker with limits `worker` (process_limits) cannot run a job within the
+    client's, or None: an adopted limit above the worker's hard one, another limit or nice
+    value that differs, CPUs the worker may not use."""
+    theirs, mine = client.get("rlimits", {}), worker["rlimits"]
+    if set(theirs) != set(mine):
+        return "the client's resource limits are not this system's"
+    for name in sorted(mine):
+        soft, hard = theirs[name]
+        if name in ADOPTED_LIMITS:
+            if _above(soft, mine[name][1]):
+                return "%s %s is above the server's hard limit" % (name, soft)
+        elif [soft, hard] != list(mine[name]):
+            return "%s differs from the server's (%s, not %s)" % (name, [soft, hard], list(mine[name]))
+    if client.get("nice") != worker["nice"]:
+        return "nice %s differs from the server's %s" % (client.get("nice"), worker["nice"])
+    if not set(client.get("affinity", ())) <= set(worker["affinity"]) or not client.get("affinity"):
+        return "the client's CPUs are not among the server's"
+    return None
+
+
+def _above(value, limit):
+    """Whether a resource value is above a limit (-1, RLIM_INFINITY, is unlimited)."""
+    if limit == resource.RLIM_INFINITY:
+        return False
+    return value == resource.RLIM_INFINITY or value > limit
 
 
 def differences(mine, theirs):

@@ -17,8 +17,9 @@ import numpy as np
 
 from nbnumba.cfuncs.stdio import Scanner, c_ceil, c_dtoi, c_int, printf_g
 from nbnumba.errors import NBError
+from nbnumba.folders import WORKING
 from nbnumba.memory import require
-from nbnumba.io.outfile import bytes_of, write_output
+from nbnumba.io.outfile import bytes_of
 
 # the only bytes a file of plain decimal numbers separated by whitespace can contain
 _PLAIN_CHARS = b"0123456789+-.eE \t\n\v\f\r"
@@ -204,10 +205,10 @@ def _second_pass_scan(scanner, text, path, bounds, F):
         stored += 1
 
 
-def read_hkl(path, default_F, out, warn=lambda text: None, data=None):
+def read_hkl(path, default_F, out, warn=lambda text: None, data=None, folder=WORKING):
     """Read an HKL text file the way nanoBragg.c does (lines 2140-2209); messages go to `out`,
     one warning per oddity to `warn` (an errors.Warner); `data`: the file's bytes, if the
-    caller has read them already.
+    caller has read them already, else a relative `path` is read in `folder` (folders.Folder).
 
     Pass 1 reads `%lg%lg%lg%lg` records (line breaks do not matter, so a file of 3 or 5
     columns is read as a stream of 4-number records), warns about non-integer indices, and
@@ -221,8 +222,7 @@ def read_hkl(path, default_F, out, warn=lambda text: None, data=None):
     pass-2 index outside the pass-1 bounds (where the C writes out of bounds)."""
     if data is None:
         try:
-            with open(path, "rb") as f:
-                data = f.read()
+            data = folder.read(path)
         except OSError as err:
             raise NBError(f"ERROR: unable to open {path}. (-hkl file: {err.strerror})") from None
     out(f"counting entries in {path}\n")
@@ -294,23 +294,29 @@ def _grid(h_range, k_range, l_range, what, check):
     return np.zeros(shape, dtype=np.float64)
 
 
-def write_fdump(path, grid, out, write_files=True):
-    """Write the Fdump cache (lines 2226-2241): "%d %d %d %d %d %d\\n\\f" with the six bounds,
-    then all (h_range+1)*(k_range+1)*(l_range+1) doubles, little-endian, h-major.  Like the C,
-    a file that cannot be written only prints a WARNING.  write_files False prints what the
-    C prints and writes nothing (the Python API)."""
+def fdump_file(grid):
+    """The chunks of the Fdump cache (lines 2226-2241): "%d %d %d %d %d %d\\n\\f" with the six
+    bounds, then all (h_range+1)*(k_range+1)*(l_range+1) doubles, little-endian, h-major."""
     header = (f"{grid.h_min} {grid.h_max} {grid.k_min} {grid.k_max} "
               f"{grid.l_min} {grid.l_max}\n\f").encode("ascii")
+    return [header, bytes_of(np.ascontiguousarray(grid.F, dtype="<f8"))]
+
+
+def write_fdump(path, grid, out, outputs=None):
+    """Write the Fdump cache (fdump_file) as the C does: into `outputs` (an outfile.Outputs),
+    printing "writing dump file for next time: PATH"; like the C, a file that cannot be
+    written only prints a WARNING.  With no outputs (the Python API without an output
+    folder) it prints what the C prints and writes nothing."""
     try:
-        if write_files:
-            write_output(path, [header, bytes_of(np.ascontiguousarray(grid.F, dtype="<f8"))])
+        if outputs is not None:
+            outputs.add(path, fdump_file(grid), "fdump")
     except NBError:
         out(f"WARNING: unable to open dump file: {path}\n")
         return
     out(f"writing dump file for next time: {path}\n")
 
 
-def read_fdump(path, out, warn=lambda text: None):
+def read_fdump(path, out, warn=lambda text: None, folder=WORKING):
     """Read an Fdump cache back (lines 2105-2128), printing "reading Fs from <path>".
 
     The header is read with `fscanf("%d%d%d%d%d%d\\n\\f")`, whose whitespace directives skip
@@ -320,11 +326,11 @@ def read_fdump(path, out, warn=lambda text: None):
     reproduced.  A file shorter than the grid its header announces (counting the payload from
     just after the header's "\\n\\f") is warned about through `warn` and read the same way.
     A header that is not six integers (the C then reads uninitialised bounds), ranges below 0
-    or a grid too large for memory raise NBError."""
+    or a grid too large for memory raise NBError.  A relative `path` is read in `folder` (a
+    folders.Folder)."""
     out(f"reading Fs from {path}\n")
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = folder.read(path)
     except OSError as err:
         raise NBError(f"ERROR: unable to read dump file {path}: {err.strerror}") from None
     scanner = Scanner(data)

@@ -4,9 +4,9 @@
   `-img` and `-mask` (lines 418-501).
 - `smv_header_bytes`: the SMV header text written for the int image (lines 3167-3184) and
   the noise image (lines 3266-3283).
-- `write_smv`, `write_float`, `write_pgm`: the `fopen`s and `fwrite`s of lines 3122-3130,
-  3161-3187, 3214-3224 and 3260-3286, through `outfile.write_output` (the C's file, never
-  truncated by a failed run).
+- `smv_file`, `float_file`, `pgm_file`: the bytes the `fwrite`s of lines 3122-3130,
+  3161-3187, 3214-3224 and 3260-3286 write (a run hands them to `outfile.Outputs`, which
+  writes them where the C's `fopen`s do, never truncated by a failed run).
 """
 
 import math
@@ -18,8 +18,9 @@ import numpy as np
 from nbnumba.cfuncs.stdio import atof, c_dtoi, c_int, printf_g
 from nbnumba.constants import RTD
 from nbnumba.errors import NBError
+from nbnumba.folders import WORKING
 from nbnumba.memory import require
-from nbnumba.io.outfile import bytes_of, write_output
+from nbnumba.io.outfile import bytes_of
 
 
 SMV_HEADER_BYTES = 512
@@ -68,7 +69,7 @@ def value_of(header, keyword):
     return atof(text[equals + 1:].encode("latin-1"))
 
 
-def read_smv(path, out=None, warn=None, flag="-img", pixels=True):
+def read_smv(path, out=None, warn=None, flag="-img", pixels=True, folder=WORKING):
     """nanoBragg.c `GetFrame(path)`: the header, its size and dimensions, and the pixels.
 
     Follows the C: the first 512 bytes must start with "{\\nHEADER_BYT"; HEADER_BYTES (as
@@ -82,10 +83,10 @@ def read_smv(path, out=None, warn=None, flag="-img", pixels=True):
     a file that cannot be opened (the C prints perror() and goes on without it: None is
     returned) and pixel data shorter than the header says (the C's buffer is calloc()ed, the
     missing pixels read as 0).  Without `warn` they raise NBError too.  `pixels=False` skips
-    the pixel data (-img uses only the header)."""
+    the pixel data (-img uses only the header).  A relative `path` is read in `folder` (a
+    folders.Folder)."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = folder.read(path)
     except IsADirectoryError:
         # fopen() succeeds on a folder; the header fread() then fails: perror, exit(9)
         raise NBError(f"ERROR: SMV file {path} ({flag}) is a folder") from None
@@ -185,24 +186,25 @@ def smv_header_bytes(h, noise):
     return header + b" " * (SMV_HEADER_BYTES - len(header))
 
 
-def write_smv(path, header_bytes, image):
-    """An SMV file: `header_bytes` (from `smv_header_bytes`) then the uint16 pixels in native order."""
+def smv_file(header_bytes, image):
+    """The chunks of an SMV file: `header_bytes` (from `smv_header_bytes`) then the uint16
+    pixels in native order."""
     if image.dtype != np.uint16:
         raise TypeError(f"SMV pixels must be uint16, not {image.dtype}")
-    write_output(path, [header_bytes, bytes_of(image)])
+    return [header_bytes, bytes_of(image)]
 
 
-def write_float(path, image):
-    """The raw float image: float32 pixels in native order, no header."""
+def float_file(image):
+    """The chunks of the raw float image: float32 pixels in native order, no header."""
     if image.dtype != np.float32:
         raise TypeError(f"float image must be float32, not {image.dtype}")
-    write_output(path, [bytes_of(image)])
+    return [bytes_of(image)]
 
 
-def write_pgm(path, fpixels, spixels, pgm_scale, pixels):
-    """The PGM file: "P5\\n<fpixels> <spixels>\\n", the "# pixels scaled by %lg" comment, "255\\n",
-    then the uint8 pixels."""
+def pgm_file(fpixels, spixels, pgm_scale, pixels):
+    """The chunks of the PGM file: "P5\\n<fpixels> <spixels>\\n", the "# pixels scaled by %lg"
+    comment, "255\\n", then the uint8 pixels."""
     if pixels.dtype != np.uint8:
         raise TypeError(f"PGM pixels must be uint8, not {pixels.dtype}")
     header = f"P5\n{int(fpixels)} {int(spixels)}\n# pixels scaled by {printf_g(pgm_scale)}\n255\n"
-    write_output(path, [header.encode("ascii"), bytes_of(pixels)])
+    return [header.encode("ascii"), bytes_of(pixels)]

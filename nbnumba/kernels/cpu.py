@@ -6,16 +6,32 @@ serial_replay.render hands the target ranges [t_lo, t_hi) of box pixels in order
 Parallel tasks of up to SEGMENT pixels of one row, handed out a few at a time, so any range
 keeps every thread busy.
 """
+import contextlib
+import threading
+
 import numba
 import numpy as np
 from numba import njit, prange
 
 from nbnumba.numba_internals import argument_types, physics_keyed
-from nbnumba.kernels.params import LAST, NO_PIXEL, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
+from nbnumba.kernels.params import LAST, NO_PIXEL, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, Entry, PixelOut, Scene
 from nbnumba.kernels.physics import pixel_value, render_pixels
 
 SEGMENT = 64                      # pixels of one row a parallel task renders (parameters load once per task)
 TASKS_PER_GRAB = 4                # tasks a thread takes at a time (numba's parallel chunk size)
+
+_LAUNCHES = threading.Lock()
+
+
+def _launch_guard():
+    """What a parallel kernel launch runs under: Numba's workqueue threading layer aborts the
+    process when two threads launch at once (the OpenMP and TBB layers do not), so there, and
+    until a launch has told which layer runs, launches take turns."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:          # no parallel launch yet
+        return _LAUNCHES
+    return _LAUNCHES if layer == "workqueue" else contextlib.nullcontext()
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -27,13 +43,15 @@ def _render_box(params, src, lattice, Fhkl, tricubic, mask, x0, width, row0, t_l
     first_row = t_lo // width
     segments = (width + SEGMENT - 1) // SEGMENT
     tasks = ((t_hi - 1) // width - first_row + 1) * segments
+    entry = Entry(unrot_idx, interp_cut)
+    scene = Scene(params, src, lattice, Fhkl, mask)
+    out = PixelOut(image, flags, omega, 0)
     for task in prange(tasks):
         r = first_row + task // segments
         lo = max(r * width + task % segments * SEGMENT, t_lo)
         hi = min(r * width + task % segments * SEGMENT + SEGMENT, (r + 1) * width, t_hi)
         if lo < hi:
-            render_pixels(row0 + r, x0 + lo - r * width, x0 + hi - r * width, unrot_idx, interp_cut, params, src,
-                          lattice, Fhkl, tricubic, mask, image, flags, omega, 0, None, None)
+            render_pixels(row0 + r, x0 + lo - r * width, x0 + hi - r * width, entry, scene, out, tricubic, None, None)
 
 
 @njit(cache=True, error_model="numpy")
@@ -66,9 +84,9 @@ def _account(flags, omega, fpixels, x0, width, row0, t_lo, t_hi, omega_rows, cou
 @physics_keyed
 def _render_one(fpixel, spixel, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic, last, tr):
     idx = spixel * params[0].fpixels + fpixel
-    image = np.zeros(1, dtype=np.float32)
-    render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic,
-                  np.zeros(0, dtype=np.uint16), image, np.zeros(1, dtype=np.uint8), np.zeros(1), idx, last, tr)
+    out = PixelOut(np.zeros(1, dtype=np.float32), np.zeros(1, dtype=np.uint8), np.zeros(1), idx)
+    render_pixels(spixel, fpixel, fpixel + 1, Entry(unrot_idx, interp_cut),
+                  Scene(params, src, lattice, Fhkl, np.zeros(0, dtype=np.uint16)), out, tricubic, last, tr)
     rec = last[0]
     return pixel_value(params[0], rec.I, rec.capture_fraction, rec.polar, rec.omega_pixel)
 
@@ -108,8 +126,9 @@ class CpuRender:
         b = self.box
         old = numba.set_parallel_chunksize(TASKS_PER_GRAB)
         try:
-            _render_box(*self._args(), b.x0, b.width, b.y0, t_lo, t_hi, unrot_idx, interp_cut,
-                        self.image, self.flags, self.omega)
+            with _launch_guard():
+                _render_box(*self._args(), b.x0, b.width, b.y0, t_lo, t_hi, unrot_idx, interp_cut,
+                            self.image, self.flags, self.omega)
         finally:
             numba.set_parallel_chunksize(old)
         firsts = _account(self.flags, self.omega, self.plan.fpixels, b.x0, b.width, b.y0, t_lo, t_hi,

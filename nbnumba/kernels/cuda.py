@@ -18,10 +18,11 @@ caps a tile at n rows (for tests).
 
 Double precision (the default) is the C's arithmetic: float64 plan arrays and float64
 literals.  NVVM contracts a*b+c into fused multiply-adds by default (one rounding where the C
-rounds twice); numba_internals.no_fma_contraction turns that off for the double kernel, so on a GPU the
-image differs from the C only where libdevice's sin/cos/exp/atan2 differ from the C
-library's in the last place.  Under the CUDA simulator the kernel runs as Python with the C
-library's math: the CPU's bits exactly.
+rounds twice); numba_internals.no_fma_contraction turns that off for the double kernels
+(`double_without_fma`, or a double render refuses to run), so on a GPU the image differs
+from the C only where libdevice's sin/cos/exp/atan2 differ from the C library's in the last
+place.  Under the CUDA simulator the kernel runs as Python with the C library's math: the
+CPU's bits exactly.
 
 Single precision compiles the same physics a second time (`physics32`, numba_internals.retype_functions):
 clones of the functions of physics.py and vectors.py made from their own bytecode, in which
@@ -44,14 +45,17 @@ from numba import cuda
 
 from nbnumba.cfuncs import vectors
 from nbnumba.kernels import physics
-from nbnumba.numba_internals import argument_types, guard_loaded, no_fma_contraction, physics_keyed, retype_functions
-from nbnumba.kernels.params import LAST, NO_PIXEL, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR
+from nbnumba.errors import NBError
+from nbnumba.numba_internals import (MissingInternal, argument_types, guard_loaded, no_fma_contraction, physics_keyed,
+                                     retype_functions)
+from nbnumba.kernels.params import (LAST, NO_PIXEL, PARAMS32, PIX_EXECUTED, PIX_NAN_INDEX, PIX_OOR, Entry, PixelOut,
+                                   Scene)
 
 
 THREADS = 128          # threads per block of the pixel kernel
-# register cap of the pixel kernels: the issue's Nsight measurements of the earlier kernel found
-# 128 fastest (B3 4.05 ms against 4.61 ms uncapped); offline, ptxas then spills nothing in single
-# precision without interpolation (benchmarks/cuda_ptxas.py).  Re-tune on a GPU with this variable.
+# register cap of the pixel kernels: 128 was the fastest cap measured on an H100 for an earlier
+# version of the kernel; with it ptxas spills nothing in single precision without interpolation
+# (docs/performance.md, benchmarks/cuda_ptxas.py).  Re-tune on a GPU with this variable.
 MAX_REGISTERS = int(os.environ.get("NBNUMBA_CUDA_MAX_REGISTERS", "128") or 0) or None
 ROW_THREADS = 128      # threads per block of the row-sum kernel
 MEMORY_FRACTION = 0.8  # share of the free device memory a tile may take
@@ -87,8 +91,9 @@ def _pixel_kernel(render_pixels, name):
         image[slot] = 0.0
         flags[slot] = 0
         omega[slot] = 0.0
-        render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic,
-                      mask, image, flags, omega, idx - slot, None, None)
+        render_pixels(spixel, fpixel, fpixel + 1, Entry(unrot_idx, interp_cut),
+                      Scene(params, src, lattice, Fhkl, mask), PixelOut(image, flags, omega, idx - slot), tricubic,
+                      None, None)
         f = flags[slot]
         if f & PIX_EXECUTED:
             cuda.atomic.min(firsts, 0, idx)
@@ -117,11 +122,10 @@ def _alone_kernel(physics_module, name):
         p = params[0]
         spixel = idx // p.fpixels
         fpixel = idx % p.fpixels
-        image = cuda.local.array(1, numba.float32)
-        flags = cuda.local.array(1, numba.uint8)
-        omega = cuda.local.array(1, numba.float64)
-        render_pixels(spixel, fpixel, fpixel + 1, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic,
-                      no_mask, image, flags, omega, idx, last, tr)
+        out = PixelOut(cuda.local.array(1, numba.float32), cuda.local.array(1, numba.uint8),
+                       cuda.local.array(1, numba.float64), idx)
+        render_pixels(spixel, fpixel, fpixel + 1, Entry(unrot_idx, interp_cut),
+                      Scene(params, src, lattice, Fhkl, no_mask), out, tricubic, last, tr)
         rec = last[0]
         value[0] = pixel_value(p, rec.I, rec.capture_fraction, rec.polar, rec.omega_pixel)
     kernel.__name__ = kernel.__qualname__ = name
@@ -145,7 +149,15 @@ def _row_sums(omega, width, tile_t0, t_lo, t_hi, row0, rows_acc):
     rows_acc[row0 + r] = acc
 
 
-no_fma_contraction("_render_box64")     # the double kernel rounds as the C does (numba_internals.py)
+def double_without_fma():
+    """Have NVVM compile the double kernels without multiply-add contraction, so that they
+    round as the C does (numba_internals.no_fma_contraction); NBError where this Numba
+    offers no way to (a double kernel would then differ from the C without a word)."""
+    try:
+        no_fma_contraction("_render_box64", "_render_alone64")
+    except MissingInternal as err:
+        raise NBError("ERROR: -device cuda -precision double: %s; -device cpu renders the C's arithmetic, "
+                      "-precision single needs no such guarantee" % err, 2) from err
 
 
 # ---- host side ----
@@ -190,6 +202,8 @@ class CudaRender:
     alone = _render_alone64
 
     def __init__(self, plan, box):
+        if self.precision == "double":
+            double_without_fma()
         self.plan, self.box = plan, box
         self.arrays = _device_plan(plan, self.precision == "single")
         self.image = np.zeros(plan.pixels, dtype=np.float32)

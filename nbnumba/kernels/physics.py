@@ -1,8 +1,9 @@
 """The per-subpath physics of nanoBragg.c, written once for every target.
 
-Every function here is a plain Python function marked ``register_jitable``: it runs as
-ordinary Python (the trace stage calls it that way), and it is compiled into both the CPU
-kernel (``@njit``) and the CUDA kernel (``@cuda.jit``).  The hot path works on scalar
+Every function here is marked ``register_jitable`` and compiled into both the CPU kernels
+(``@njit``, kernels/cpu.py) and the CUDA kernels (``@cuda.jit``, kernels/cuda.py; the CUDA
+simulator runs them as Python).  A -trace_pixel trace is the target's own kernel rendering
+the pixel again with a trace buffer (output/trace.py).  The hot path works on scalar
 3-vectors (cfuncs/vectors.py) in the C's operation order and allocates nothing.
 """
 import math
@@ -204,78 +205,108 @@ def tricubic_in_range(p, h, k, l):
 
 @register_jitable
 def _trace_row(tr, code):
-    """Next free row of the trace buffer (row 0 holds the count), or -1 when it is full."""
-    n = int(tr[0, 0])
-    tr[0, 0] = n + 1
-    row = n + 1
+    """Index of the next free row of the trace buffer (params.TRACE_ROW records; row 0's code
+    counts the events), its code set; -1 when the buffer is full."""
+    row = tr[0].code + 1
+    tr[0].code = row
     if row >= tr.shape[0]:
         return -1
-    tr[row, 0] = code
+    tr[row].code = code
     return row
-
-
-@register_jitable
-def _trace_values(tr, code, v1, v2=0.0, v3=0.0, v4=0.0, v5=0.0):
-    """A trace row of up to five values."""
-    row = _trace_row(tr, code)
-    if row >= 0:
-        tr[row, 1] = v1
-        tr[row, 2] = v2
-        tr[row, 3] = v3
-        tr[row, 4] = v4
-        tr[row, 5] = v5
 
 
 @register_jitable
 def _trace_subpixel(tr, pos1, pos2, pos3, d1, d2, d3, i1, i2, i3, s1, s2, s3, airpath, omega_pixel, lam):
     row = _trace_row(tr, TR_SUBPIXEL)
     if row >= 0:
-        for j, v in enumerate((pos1, pos2, pos3, d1, d2, d3, i1, i2, i3, s1, s2, s3, airpath, omega_pixel, lam)):
-            tr[row, 1 + j] = v
+        r = tr[row]
+        r.pos1, r.pos2, r.pos3 = pos1, pos2, pos3
+        r.dif1, r.dif2, r.dif3 = d1, d2, d3
+        r.inc1, r.inc2, r.inc3 = i1, i2, i3
+        r.scat1, r.scat2, r.scat3 = s1, s2, s3
+        r.airpath, r.omega_pixel, r.lam = airpath, omega_pixel, lam
 
 
 @register_jitable
 def _trace_rotation(tr, p, lattice, base, h, k, l, h0, k0, l0):
     row = _trace_row(tr, TR_ROT)
     if row >= 0:
-        for j in range(9):
-            tr[row, 1 + j] = lattice[base + j] * 1e10
-        for j, v in enumerate((p.a_star1, p.a_star2, p.a_star3, p.b_star1, p.b_star2, p.b_star3,
-                               p.c_star1, p.c_star2, p.c_star3, h, k, l, float(h0), float(k0), float(l0))):
-            tr[row, 10 + j] = v
+        r = tr[row]
+        r.rot_a1, r.rot_a2, r.rot_a3 = lattice[base] * 1e10, lattice[base + 1] * 1e10, lattice[base + 2] * 1e10
+        r.rot_b1, r.rot_b2, r.rot_b3 = lattice[base + 3] * 1e10, lattice[base + 4] * 1e10, lattice[base + 5] * 1e10
+        r.rot_c1, r.rot_c2, r.rot_c3 = lattice[base + 6] * 1e10, lattice[base + 7] * 1e10, lattice[base + 8] * 1e10
+        r.a_star1, r.a_star2, r.a_star3 = p.a_star1, p.a_star2, p.a_star3
+        r.b_star1, r.b_star2, r.b_star3 = p.b_star1, p.b_star2, p.b_star3
+        r.c_star1, r.c_star2, r.c_star3 = p.c_star1, p.c_star2, p.c_star3
+        r.h, r.k, r.l = h, k, l
+        r.h0, r.k0, r.l0 = float(h0), float(k0), float(l0)
+
+
+@register_jitable
+def _trace_flatt(tr, F_latt_a, F_latt_b, F_latt_c, F_latt):
+    row = _trace_row(tr, TR_FLATT)
+    if row >= 0:
+        r = tr[row]
+        r.F_latt_a, r.F_latt_b, r.F_latt_c, r.F_latt = F_latt_a, F_latt_b, F_latt_c, F_latt
+
+
+@register_jitable
+def _trace_phi(tr, phi_tic, phi, k, F_latt_b, F_latt):
+    row = _trace_row(tr, TR_PHI)
+    if row >= 0:
+        r = tr[row]
+        r.phi_tic, r.phi, r.k, r.F_latt_b, r.F_latt = float(phi_tic), phi, k, F_latt_b, F_latt
+
+
+@register_jitable
+def _trace_fcell(tr, F_cell):
+    row = _trace_row(tr, TR_FCELL)
+    if row >= 0:
+        tr[row].F_cell = F_cell
+
+
+@register_jitable
+def _trace_source2(tr, F_cell, F_latt, polar, cos2theta, lam):
+    row = _trace_row(tr, TR_SOURCE2)
+    if row >= 0:
+        r = tr[row]
+        r.F_cell, r.F_latt, r.polar, r.cos2theta, r.lam = F_cell, F_latt, polar, cos2theta, lam
 
 
 # ---- one pixel of the render loop (main(), lines ~2640-3040) ----
 
 @register_jitable
-def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, lattice, Fhkl, tricubic, mask,
-                  image, flags_out, omega_out, out_base, last, tr):
+def render_pixels(spixel, f_first, f_last, entry, scene, out, tricubic, last, tr):
     """Render pixels f_first..f_last-1 of row spixel exactly as the serial C does.
 
-    Pixels the mask (if any) flags 0 are skipped (the caller keeps to the ROI); pixel idx
-    goes to image[idx - out_base] (float32), its PIX_* flags to flags_out[idx - out_base] and
-    the sum of omega_pixel over its subpixels (its share of the C's omega_sum) to
-    omega_out[idx - out_base].  params: a one-element PARAMS record array (params.py).
-    Each pixel starts from the entry state the serial C gives it:
-    start_rotated (idx > unrot_idx): the phi carryover.  The C rotates ap,bp,cp only at phi steps != 0, so a
-        pixel starts from the lattice the previous pixel's sweep left: the rotation by the
-        sweep's last non-zero phi once any sweep has run, else a0,b0,c0.
-    lattice: flat table of the rotated cell a,b,c (x,y,z each) of every (carry state, phi
-        step, mosaic domain), lattice_table(...)[..., 1:4].ravel(): invariant across pixels,
-        so the kernels look it up instead of rotating per subpath (the C's own operations,
-        same bits).
-    interpolate (on while idx <= interp_cut): the C's shared flag.  Its first out-of-range
-        neighbourhood switches it off for the rest of the run; that is reported in the
-        pixel's flags (PIX_OOR) and last's oor_* fields so the caller can re-render later pixels.
+    scene (params.Scene): what every pixel reads; pixels the mask (if any) flags 0 are
+        skipped (the caller keeps to the ROI).  scene.lattice is the flat table of the
+        rotated cell a,b,c (x,y,z each) of every (carry state, phi step, mosaic domain),
+        lattice_table(...)[..., 1:4].ravel(): invariant across pixels, so the kernels look it
+        up instead of rotating per subpath (the C's own operations, same bits).
+    entry (params.Entry): the entry state the serial C gives each pixel idx:
+        - the phi carryover (idx > entry.unrot_idx).  The C rotates ap,bp,cp only at phi
+          steps != 0, so a pixel starts from the lattice the previous pixel's sweep left: the
+          rotation by the sweep's last non-zero phi once any sweep has run, else a0,b0,c0;
+        - interpolate (on while idx <= entry.interp_cut): the C's shared flag.  Its first
+          out-of-range neighbourhood switches it off for the rest of the run; that is reported
+          in the pixel's flags (PIX_OOR) and last's oor_* fields so the caller can re-render
+          later pixels.
+    out (params.PixelOut): where pixel idx's float32 value, PIX_* flags and the sum of
+        omega_pixel over its subpixels (its share of the C's omega_sum) go.
     tricubic: Fhkl when the run interpolates, else None: the kernels are then compiled
         without the tricubic code (fewer registers on a GPU).
     last: None in the render kernels, or a one-element LAST record array that receives the
-        C's loop variables as the pixel leaves them.  tr: None, or a trace buffer (TR_*).
+        C's loop variables as the pixel leaves them.  tr: None, or a trace buffer (TRACE_ROW).
         With both None (the render kernels; numba prunes the branches at compile time) a
         subpath whose F_cell is 0 skips its lattice factor: its term F_cell^2*F_latt^2 is
         exactly +0.0 whenever F_latt is finite (SQUARE shape, no interpolation), the C's value.
     """
-    p = params[0]
+    src = scene.src
+    lattice = scene.lattice
+    Fhkl = scene.Fhkl
+    mask = scene.mask
+    p = scene.params[0]
     sources = p.sources
     phisteps = p.phisteps
     mosaic_domains = p.mosaic_domains
@@ -294,9 +325,9 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, l
         idx = spixel * p.fpixels + fpixel
         if has_mask and mask[idx] == 0:
             continue
-        interpolate = interpolate_on if idx <= interp_cut else 0
+        interpolate = interpolate_on if idx <= entry.interp_cut else 0
         # phi carryover: which lattice the next sweep starts from (see lattice_table)
-        carry = 1 if idx > unrot_idx else 0
+        carry = 1 if idx > entry.unrot_idx else 0
 
         flags = 0
         I = p.I_bg
@@ -395,9 +426,9 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, l
                                     if (tr is not None and p.xtal_shape == SQUARE and source == 0
                                             and mos_tic == 0):
                                         if phi_tic == 0:
-                                            _trace_values(tr, TR_FLATT, F_latt_a, F_latt_b, F_latt_c, F_latt)
-                                        _trace_values(tr, TR_PHI, phi_tic, p.phi0 + p.phistep * float(phi_tic),
-                                                      k, F_latt_b, F_latt)
+                                            _trace_flatt(tr, F_latt_a, F_latt_b, F_latt_c, F_latt)
+                                        _trace_phi(tr, phi_tic, p.phi0 + p.phistep * float(phi_tic), k, F_latt_b,
+                                                   F_latt)
                                     if F_latt == 0.0 and p.water_size == 0.0:
                                         continue
 
@@ -430,10 +461,9 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, l
 
                                     if tr is not None and mos_tic == 0 and phi_tic == 0:
                                         if source == 0:
-                                            _trace_values(tr, TR_FCELL, F_cell)
+                                            _trace_fcell(tr, F_cell)
                                         if source == 2:
-                                            _trace_values(tr, TR_SOURCE2, F_cell, F_latt, polar,
-                                                          i1 * d1 + i2 * d2 + i3 * d3, lam)
+                                            _trace_source2(tr, F_cell, F_latt, polar, i1 * d1 + i2 * d2 + i3 * d3, lam)
 
                                     I += F_cell * F_cell * F_latt * F_latt
                                 if oversample_thick:
@@ -477,9 +507,9 @@ def render_pixels(spixel, f_first, f_last, unrot_idx, interp_cut, params, src, l
             rec.dif2 = d2
             rec.dif3 = d3
         # the C: floatimage[imgidx] += test, onto calloc's 0 (so -0.0 is stored as +0.0)
-        image[idx - out_base] = np.float32(0.0 + pixel_value(p, I, capture, polar, omega_pixel))
-        flags_out[idx - out_base] = flags
-        omega_out[idx - out_base] = omega_sum
+        out.image[idx - out.base] = np.float32(0.0 + pixel_value(p, I, capture, polar, omega_pixel))
+        out.flags[idx - out.base] = flags
+        out.omega[idx - out.base] = omega_sum
 
 
 @register_jitable

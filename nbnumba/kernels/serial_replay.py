@@ -1,5 +1,5 @@
-"""Choose the render target, and render a plan in chunks while replaying the state the serial
-C carries from pixel to pixel.
+"""Render a plan on a target (kernels/targets.py) in chunks while replaying the state the
+serial C carries from pixel to pixel.
 
 A target renders every pixel independently from an entry state.  The serial C carries two
 things between pixels (docs/quirks.md); `render` restores them exactly, at any thread count:
@@ -15,55 +15,20 @@ re-renders the pixels after it, and later chunks start from the corrected state.
 chunks the caller prints progress and a signal can stop the run (interrupt.py): chunks are
 sized from the measured speed to take about CHUNK_SECONDS.
 """
-import os
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
 from nbnumba import interrupt
 from nbnumba.errors import NBError
 from nbnumba.kernels.params import NO_PIXEL, PIX_NAN_INDEX, PIX_OOR
+from nbnumba.settings import Settings
 from nbnumba.setup.detector import RoiBox
 
 CHUNK_SECONDS = 0.15                  # aim of a chunk's duration
 FIRST_CHUNK = 4096                    # pixels in the first chunk (its time calibrates the next)
 GROWTH = 8                            # a chunk is at most this many times the previous one
-
-
-def cuda_available():
-    """A usable CUDA GPU (or the simulator), without importing numba.cuda where no NVIDIA
-    driver is installed (that import alone costs 0.1-0.8 s)."""
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        return True
-    if not any(os.path.exists(p) for p in ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/dxg")):
-        return False
-    try:
-        from numba import cuda
-        return cuda.is_available()
-    except Exception:   # a broken CUDA install is "no CUDA" for auto
-        return False
-
-
-def select_target(device, precision, warn):
-    """Return (target, device, precision) for -device auto|cpu|cuda and -precision; a target
-    is a class whose instances render one plan (cpu.CpuRender, cuda.CudaRender).
-
-    -precision single needs a GPU: with -device auto and none present, warn(text) and render
-    in double (portable scripts keep working); with an explicit -device cpu it is an error."""
-    if device == "auto":
-        device = "cuda" if cuda_available() else "cpu"
-        if device == "cpu" and precision == "single":
-            warn("-precision single needs a CUDA GPU and none is available: rendering in double")
-            precision = "double"
-    if device == "cuda":
-        if not cuda_available():
-            raise NBError("ERROR: -device cuda: no CUDA GPU is available (numba.cuda.is_available() is False)", 2)
-        from nbnumba.kernels import cuda as target
-        return (target.CudaRender32 if precision == "single" else target.CudaRender), "cuda", precision
-    if precision == "single":
-        raise NBError("ERROR: -precision single is a GPU option; the CPU kernel computes in double, as the C", 2)
-    from nbnumba.kernels.cpu import CpuRender
-    return CpuRender, "cpu", "double"
 
 
 def first_active_pixel(plan, box):
@@ -76,11 +41,10 @@ def first_active_pixel(plan, box):
     return int(box.raster(int(hits[0]))) if hits.size else -1
 
 
-def chunks(total, tile=NO_PIXEL):
+def chunks(total, tile=NO_PIXEL, fixed=0):
     """Ranges (t_lo, t_hi) of box pixels covering [0, total) in order, each sized from the
     speed of the previous ones to take about CHUNK_SECONDS, never crossing a multiple of
-    `tile` (a target's buffer size).  NBNUMBA_CHUNK_PIXELS=n fixes the size (for tests)."""
-    fixed = int(os.environ.get("NBNUMBA_CHUNK_PIXELS", "0") or 0)
+    `tile` (a target's buffer size); fixed > 0 fixes the size (Settings.chunk_pixels)."""
     size = fixed if fixed > 0 else FIRST_CHUNK
     t = 0
     while t < total:
@@ -117,26 +81,49 @@ def _after_rerender(run, box, bit, first, pixel, pixel_has_it, t_hi):
 
 
 def prepare(plan, target):
-    """The target's render of `plan` (target from select_target), its kernels compiled or
-    loaded from Numba's cache: pass it to `render`."""
+    """The target's render of `plan` (target from targets.select_target), its kernels
+    compiled or loaded from Numba's cache: pass it to `render`."""
     p = plan.p
     run = target(plan, RoiBox(plan.fpixels, plan.spixels, p.roi_xmin, p.roi_xmax, p.roi_ymin, p.roi_ymax))
     run.load()
     return run
 
 
-def render(run, progress=None):
+@contextmanager
+def _threads(count):
+    """Numba's thread count for this thread's parallel kernels in the block (None: as it is;
+    at most the NUMBA_NUM_THREADS Numba started with)."""
+    if count is None:
+        yield
+        return
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def render(run, progress=None, settings=None):
     """Render `run.plan` as the serial C would (run from `prepare`).
 
     progress(t_done, unrot_idx, interp_cut), if given, is called after each chunk with the
     number of box pixels done and the entry state so far (interp_cut NO_PIXEL while
-    interpolation has not switched off)."""
+    interpolation has not switched off).  settings (a settings.Settings) gives the chunk
+    size and the CPU threads."""
+    settings = settings if settings is not None else Settings()
+    with _threads(settings.threads):
+        return _render(run, progress, settings.chunk_pixels)
+
+
+def _render(run, progress, chunk_pixels):
     plan, box = run.plan, run.box
     unrot = first_active_pixel(plan, box)   # right unless that pixel's sweep never runs (dmin)
     executed_seen = False
     cut = NO_PIXEL
     interpolating = bool(plan.p.interpolate)
-    for t_lo, t_hi in chunks(box.size, run.max_chunk):
+    for t_lo, t_hi in chunks(box.size, run.max_chunk, chunk_pixels):
         first_exec, first_oor, first_nan = run.render(t_lo, t_hi, unrot, cut)
         if not executed_seen and first_exec != NO_PIXEL:
             executed_seen = True

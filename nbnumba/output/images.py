@@ -8,7 +8,8 @@ from numba import njit
 import nbnumba.numba_internals  # noqa: F401  (guards Numba's cache before the @njit(cache=True) below)
 from nbnumba.cfuncs.rng import noise_image
 from nbnumba.cfuncs.stdio import c_format
-from nbnumba.io.images import smv_header_bytes, write_float, write_pgm, write_smv
+from nbnumba.io.images import float_file, pgm_file, smv_file, smv_header_bytes
+from nbnumba.output.datasets import write_datasets
 from nbnumba.setup.detector import RoiBox
 
 
@@ -32,7 +33,7 @@ def _int_image(image, fpixels, x0, x1, y0, y1, scale, adc):
 
 
 @njit(cache=True, error_model="numpy")
-def _pgm_image(image, fpixels, x0, x1, y0, y1, scale):
+def pgm_pixels(image, fpixels, x0, x1, y0, y1, scale):
     """The C's PGM pixels: the ROI box's pixels scaled, clipped at 255, 0 elsewhere."""
     out = np.zeros(image.size, dtype=np.uint8)
     for sp in range(y0, y1 + 1):
@@ -55,6 +56,22 @@ def smv_values(su):
                 detector_twotheta=d.detector_twotheta)
 
 
+def scales(o, stats):
+    """(intfile_scale, pgm_scale): -scale and -pgmscale, or the C's automatic ones (55000 /
+    max_I; 250 / (5 rmsd), else the int scale)."""
+    intfile_scale = o.intfile_scale
+    if intfile_scale <= 0.0:
+        intfile_scale = 1.0
+        if stats.max_I > 0.0:
+            intfile_scale = 55000.0 / stats.max_I
+    pgm_scale = o.pgm_scale
+    if pgm_scale <= 0.0:
+        pgm_scale = intfile_scale
+        if stats.rmsd > 0.0:
+            pgm_scale = 250.0 / (5.0 * stats.rmsd)
+    return intfile_scale, pgm_scale
+
+
 @dataclass(frozen=True, eq=False)
 class Images:
     """The images the C writes after the render: the int (SMV) image, the PGM (None with
@@ -64,47 +81,49 @@ class Images:
     noiseimage: object
 
 
-def write_outputs(su, stats, image, rng, out, write_files=True):
+def write_outputs(su, stats, image, rng, out, outputs=None):
     """Float, int, PGM and noise images with the C's messages and auto-scales (lines
-    ~3120-3290); rng: the shared RNG state (the noise draws from it).  Returns Images."""
+    ~3120-3290), each added to `outputs` (an io.outfile.Outputs: written when the run
+    commits it; None writes nothing); rng: the shared RNG state (the noise draws from it).
+    Returns Images."""
     o, d = su.options, su.detector
     box = RoiBox.of(d).bounds
     out("writing %s as %d %d-byte floats\n" % (o.floatfilename, d.pixels, 4))
-    if write_files:
-        write_float(o.floatfilename, image)
+    if outputs is not None:
+        outputs.add(o.floatfilename, float_file(image), "float")
     out(c_format("max_I = %g  at %g %g\n", (stats.max_I, stats.max_I_x, stats.max_I_y)))
     out(c_format("mean= %g rms= %g rmsd= %g\n", (stats.avg, stats.rms, stats.rmsd)))
-    intfile_scale = o.intfile_scale
-    if intfile_scale <= 0.0:
-        intfile_scale = 1.0
-        if stats.max_I > 0.0:
-            intfile_scale = 55000.0 / stats.max_I
+    intfile_scale, pgm_scale = scales(o, stats)
     out(c_format("intfile_scale = %g\n", (intfile_scale,)))
     header = smv_values(su)
     ints = _int_image(image, d.fpixels, *box, intfile_scale, o.adc_offset)
     out("writing %s as %d-byte integers\n" % (o.intfilename, 2))
-    if write_files:
-        write_smv(o.intfilename, smv_header_bytes(header, noise=False), ints)
+    if outputs is not None:
+        outputs.add(o.intfilename, smv_file(smv_header_bytes(header, noise=False), ints), "int")
 
-    pgm, pgm_scale = None, o.pgm_scale
+    pgm = None
     if o.write_pgm:
-        if pgm_scale <= 0.0:
-            pgm_scale = intfile_scale
-            if stats.rmsd > 0.0:
-                pgm_scale = 250.0 / (5.0 * stats.rmsd)
         out(c_format("pgm_scale = %g\n", (pgm_scale,)))
-        pgm = _pgm_image(image, d.fpixels, *box, pgm_scale)
+        pgm = pgm_pixels(image, d.fpixels, *box, pgm_scale)
         out("writing %s as %d-byte integers\n" % (o.pgmfilename, 1))
-        if write_files:
-            write_pgm(o.pgmfilename, d.fpixels, d.spixels, pgm_scale, pgm)
+        if outputs is not None:
+            outputs.add(o.pgmfilename, pgm_file(d.fpixels, d.spixels, pgm_scale, pgm), "pgm")
 
     seed = np.array([o.seed], dtype=np.int64)
     if not o.calculate_noise:
-        return Images(ints, pgm, None)
+        return _with_datasets(su, Images(ints, pgm, None), outputs)
     noise = ints.copy()     # the C reuses the int image's buffer: pixels outside the ROI stay as they are there
     total, overloads = noise_image(image, d.fpixels, *box, float(o.adc_offset), noise, seed, rng[0], rng[1])
     out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
     out("writing %s as %d-byte integers\n" % (o.noisefilename, 2))
-    if write_files:
-        write_smv(o.noisefilename, smv_header_bytes(header, noise=True), noise)
-    return Images(ints, pgm, noise)
+    if outputs is not None:
+        outputs.add(o.noisefilename, smv_file(smv_header_bytes(header, noise=True), noise), "noise")
+    return _with_datasets(su, Images(ints, pgm, noise), outputs)
+
+
+def _with_datasets(su, images, outputs):
+    """The images, once the data sets the run asks for (-nexusfile, -cbffile, -pngfile:
+    output/datasets.py) are added to `outputs` after the C's files."""
+    if outputs is not None:
+        write_datasets(su, images.intimage, images.noiseimage, outputs)
+    return images

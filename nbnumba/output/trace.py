@@ -14,48 +14,51 @@ from nbnumba.kernels import params as L
 from nbnumba.tracefmt import PREFIX, c_d, g15, pixel_line
 
 
-def _subpixel_lines(d, row):
+def _subpixel_lines(d, r):
     close = d.close_distance
     return [
         pixel_line("pix0_vector_meters", *d.pix0_vector[1:4]),
         pixel_line("fdet_vec", *d.fdet_vector[1:4]),
         pixel_line("sdet_vec", *d.sdet_vector[1:4]),
-        pixel_line("pixel_pos_meters", *row[1:4]),
-        pixel_line("R_distance_meters", row[13]),
-        pixel_line("omega_pixel_sr", row[14]),
+        pixel_line("pixel_pos_meters", r.pos1, r.pos2, r.pos3),
+        pixel_line("R_distance_meters", r.airpath),
+        pixel_line("omega_pixel_sr", r.omega_pixel),
         pixel_line("close_distance_meters", close),
-        pixel_line("obliquity_factor", close / row[13]),
-        pixel_line("diffracted_vec", *row[4:7]),
-        pixel_line("incident_vec", *row[7:10]),
-        pixel_line("lambda_meters", row[15]),
-        pixel_line("lambda_angstroms", row[15] * 1e10),
-        pixel_line("scattering_vec_A_inv", *row[10:13]),
+        pixel_line("obliquity_factor", close / r.airpath),
+        pixel_line("diffracted_vec", r.dif1, r.dif2, r.dif3),
+        pixel_line("incident_vec", r.inc1, r.inc2, r.inc3),
+        pixel_line("lambda_meters", r.lam),
+        pixel_line("lambda_angstroms", r.lam * 1e10),
+        pixel_line("scattering_vec_A_inv", r.scat1, r.scat2, r.scat3),
     ]
 
 
-def _event_lines(d, row):
-    code = int(row[0])
+def _event_lines(d, r):
+    """The TRACE_PY lines of one trace row (a params.TRACE_ROW record, read by field name)."""
+    code = r.code
     if code == L.TR_SUBPIXEL:
-        return _subpixel_lines(d, row)
+        return _subpixel_lines(d, r)
     if code == L.TR_ROT:
-        return [pixel_line("rot_a_angstroms", *row[1:4]), pixel_line("rot_b_angstroms", *row[4:7]),
-                pixel_line("rot_c_angstroms", *row[7:10]), pixel_line("rot_a_star_A_inv", *row[10:13]),
-                pixel_line("rot_b_star_A_inv", *row[13:16]), pixel_line("rot_c_star_A_inv", *row[16:19]),
-                pixel_line("hkl_frac", *row[19:22]), pixel_line("hkl_rounded", *row[22:25], ints=True)]
+        return [pixel_line("rot_a_angstroms", r.rot_a1, r.rot_a2, r.rot_a3),
+                pixel_line("rot_b_angstroms", r.rot_b1, r.rot_b2, r.rot_b3),
+                pixel_line("rot_c_angstroms", r.rot_c1, r.rot_c2, r.rot_c3),
+                pixel_line("rot_a_star_A_inv", r.a_star1, r.a_star2, r.a_star3),
+                pixel_line("rot_b_star_A_inv", r.b_star1, r.b_star2, r.b_star3),
+                pixel_line("rot_c_star_A_inv", r.c_star1, r.c_star2, r.c_star3),
+                pixel_line("hkl_frac", r.h, r.k, r.l), pixel_line("hkl_rounded", r.h0, r.k0, r.l0, ints=True)]
     if code == L.TR_FLATT:
-        return [pixel_line("F_latt_a", row[1]), pixel_line("F_latt_b", row[2]), pixel_line("F_latt_c", row[3]),
-                pixel_line("F_latt", row[4])]
+        return [pixel_line("F_latt_a", r.F_latt_a), pixel_line("F_latt_b", r.F_latt_b),
+                pixel_line("F_latt_c", r.F_latt_c), pixel_line("F_latt", r.F_latt)]
     if code == L.TR_PHI:
         return ["%s_PHI phi_tic=%s phi_deg=%s k_frac=%s F_latt_b=%s F_latt=%s"
-                % (PREFIX, c_d(row[1]), *(g15(x) for x in (row[2] * RTD, row[3], row[4], row[5])))]
+                % (PREFIX, c_d(r.phi_tic), *(g15(x) for x in (r.phi * RTD, r.k, r.F_latt_b, r.F_latt)))]
     if code == L.TR_FCELL:
-        return [pixel_line("F_cell", row[1])]
+        return [pixel_line("F_cell", r.F_cell)]
     if code == L.TR_SOURCE2:
-        F_cell, F_latt = row[1], row[2]
         return ["%s_SOURCE2: %s %s" % (PREFIX, label, g15(v)) for label, v in (
-            ("F_cell", F_cell), ("F_latt", F_latt), ("F_cell_squared", F_cell * F_cell),
-            ("F_latt_squared", F_latt * F_latt), ("I_contribution", F_cell * F_cell * F_latt * F_latt),
-            ("polar", row[3]), ("cos2theta", row[4]), ("lambda_angstroms", row[5] * 1e10))] + \
+            ("F_cell", r.F_cell), ("F_latt", r.F_latt), ("F_cell_squared", r.F_cell * r.F_cell),
+            ("F_latt_squared", r.F_latt * r.F_latt), ("I_contribution", r.F_cell * r.F_cell * r.F_latt * r.F_latt),
+            ("polar", r.polar), ("cos2theta", r.cos2theta), ("lambda_angstroms", r.lam * 1e10))] + \
             ["%s_SOURCE2: source_index 2" % PREFIX]
     return []
 
@@ -71,10 +74,10 @@ def pixel_trace(su, pixel, idx, unrot_idx, interp_cut):
     render (kernels/cpu.py, kernels/cuda.py)."""
     o, st, sampling = su.options, su.steps, su.sampling
     rows = 2 + st.detector_thicksteps * sampling.oversample ** 2 * (5 + st.phisteps)
-    tr = np.zeros((rows, L.TR_WIDTH))
+    tr = np.zeros(rows, dtype=L.TRACE_ROW)
     test, last = pixel(idx, unrot_idx, interp_cut, tr)
     lines = []
-    for row in tr[1:1 + int(tr[0, 0])]:
+    for row in tr.view(np.recarray)[1:1 + tr[0]["code"]]:
         lines.extend(_event_lines(su.detector, row))
     lines += [
         pixel_line("I_before_scaling", last.I),

@@ -53,11 +53,12 @@ class Crystal:
     molecular_weight: float
 
 
-def cell(o, rng, out, warn):
+def cell(o, rng, out, warn, indir):
     """The cell vectors, printed as the C prints them; a cell of zero, infinite or NaN volume
     (-cell nan, a singular -mat) is warned about and rendered as the C renders it.  rng: the
-    shared RNG state (-misset random draws from it)."""
-    s = workspace(rng=rng, **{name: getattr(o, name) for name in (
+    shared RNG state (-misset random draws from it); indir: the folder -mat is read in
+    (folders.Folder)."""
+    s = workspace(rng=rng, indir=indir, **{name: getattr(o, name) for name in (
         "user_cell", "a", "b", "c", "alpha", "beta", "gamma", "matfilename", "lambda0", "misset", "misset_seed")})
     _setup_cell(s, out, warn)
     return record(Cell, s)
@@ -151,8 +152,7 @@ def _read_matrix(s, out, warn):
     the components it misses as they were: the -cell orientation when there is a -cell
     (warned about), uninitialised memory in the C when there is none (refused)."""
     try:
-        with open(s.matfilename, "rb") as f:
-            data = f.read()
+        data = s.indir.read(s.matfilename)
     except OSError as e:
         if not s.user_cell:
             raise NBError("ERROR: -mat %s: cannot read: %s" % (s.matfilename, e.strerror))

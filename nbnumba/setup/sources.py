@@ -56,10 +56,10 @@ def exposure(o, out):
     return record(Exposure, s, I_bg=I_bg)
 
 
-def sources(o, detector, steps, out):
+def sources(o, detector, steps, out, indir):
     """The sources, printed as the C prints them (rows X Y Z weight lambda, X Y Z made unit
-    vectors after printing)."""
-    s = workspace(steps, detector, **{name: getattr(o, name) for name in (
+    vectors after printing); indir: the folder -sourcefile is read in (folders.Folder)."""
+    s = workspace(steps, detector, indir=indir, **{name: getattr(o, name) for name in (
         "lambda0", "source_distance", "round_div", "sourcefilename")})
     s.divsteps = -1     # the C's initialiser; only the generated grid counts divergence steps
     src = _from_file(s) if s.sourcefilename is not None else _grid(s, out)
@@ -112,7 +112,7 @@ def _grid(s, out):
 
 def _from_file(s):
     """-sourcefile: columns X Y Z weight lambda; missing values take the C's defaults."""
-    X, Y, Z, I, lam = read_text_file(s.sourcefilename, 5)
+    X, Y, Z, I, lam = read_text_file(s.sourcefilename, 5, s.indir)
     if len(X) == 0:
         raise NBError("ERROR: -sourcefile %s: no sources in file" % s.sourcefilename)
     src = np.stack([X, Y, Z, I, lam], axis=1).astype(np.float64)

@@ -10,6 +10,7 @@ import numpy as np
 
 from nbnumba.args.usage import usage
 from nbnumba.cfuncs.stdio import read_text_file
+from nbnumba.constants import Interpolation
 from nbnumba.errors import NBError
 from nbnumba.io.hkl import HKLGrid, read_fdump, read_hkl, write_fdump
 
@@ -22,13 +23,14 @@ class StructureFactors:
     interpolate: int
 
 
-def fdump_to_read(o, frame, out, read_cache=True):
-    """Whether the Fdump cache will be read (no -hkl and a readable file: the C reads it even
-    with -default_F); with neither, nor -default_F, or with no cell at all, the C prints its
-    usage and exits 9.  read_cache False (the Python API, unless asked) ignores the file."""
+def fdump_to_read(o, frame, out, indir, read_cache=True):
+    """Whether the Fdump cache will be read from the folder indir (folders.Folder): no -hkl
+    and a readable file (the C reads it even with -default_F); with neither, nor -default_F,
+    or with no cell at all, the C prints its usage and exits 9.  read_cache False (the Python
+    API, unless asked) ignores the file."""
     readable = False
     if o.hklfilename is None:
-        readable = read_cache and os.path.isfile(o.dumpfilename) and os.access(o.dumpfilename, os.R_OK)
+        readable = read_cache and indir.isfile(o.dumpfilename) and indir.access(o.dumpfilename, os.R_OK)
         if not readable and o.default_F == 0.0:
             out("ERROR: no hkl file and no dump file to read.")
     if (o.hklfilename is None and not readable and o.default_F == 0.0) or (o.matfilename is None and o.a[0] == 0.0):
@@ -41,8 +43,8 @@ def fdump_to_read(o, frame, out, read_cache=True):
 def interpolation(o, out):
     """The C's `interpolate`: as given (-interpolate 1, -nointerpolate 0) or auto-selected (on
     when any of Na, Nb, Nc <= 2: the spots are then broader than the HKL grid's spacing)."""
-    if o.interpolate <= 1:
-        return o.interpolate
+    if o.interpolate != Interpolation.AUTO:
+        return int(o.interpolate)
     if o.Na <= 2 or o.Nb <= 2 or o.Nc <= 2:
         out("auto-selected tricubic interpolation of structure factors\n")
         return 1
@@ -61,14 +63,14 @@ _PARSED = OrderedDict()
 PARSED_KEPT = 8
 
 
-def _read_hkl(path, default_F, out, warn):
-    """io.hkl.read_hkl, remembered: a file read before with the same content and default_F
-    gives the same grid, and its lines and warnings are printed again, as the C prints them."""
+def _read_hkl(path, default_F, out, warn, indir):
+    """io.hkl.read_hkl of `path` in the folder indir, remembered: a file read before with the
+    same content and default_F gives the same grid, and its lines and warnings are printed
+    again, as the C prints them."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = indir.read(path)
     except OSError:
-        return read_hkl(path, default_F, out, warn)      # its error message names the file
+        return read_hkl(path, default_F, out, warn, folder=indir)      # its error message names the file
     key = (path, hashlib.sha1(data).hexdigest(), default_F)
     if key in _PARSED:
         _PARSED.move_to_end(key)
@@ -86,22 +88,24 @@ def _read_hkl(path, default_F, out, warn):
     return grid
 
 
-def structure_factors(o, fdump_readable, interpolate, out, warn, write_files=True):
-    """Read -hkl (and, writing files, write the Fdump cache as the C does) or the cache;
-    interpolation is off when there are no HKLs."""
+def structure_factors(o, fdump_readable, interpolate, out, warn, indir, outputs=None):
+    """Read -hkl (and write the Fdump cache into `outputs`, an outfile.Outputs, as the C does)
+    or the cache, in the folder indir (folders.Folder); interpolation is off when there are
+    no HKLs."""
     if o.hklfilename is None:
-        grid = read_fdump(o.dumpfilename, out, warn) if fdump_readable else _empty_grid()
+        grid = read_fdump(o.dumpfilename, out, warn, indir) if fdump_readable else _empty_grid()
     else:
-        grid = _read_hkl(o.hklfilename, o.default_F, out, warn)
-        write_fdump(o.dumpfilename, grid, out, write_files)
+        grid = _read_hkl(o.hklfilename, o.default_F, out, warn, indir)
+        write_fdump(o.dumpfilename, grid, out, outputs)
     return StructureFactors(grid, 0 if grid.hkls == 0 else interpolate)
 
 
-def read_stol(o, out):
-    """-stol/-4stol/-Q: read and checked as the C does (it never uses them in the render)."""
+def read_stol(o, out, indir):
+    """-stol/-4stol/-Q: read in the folder indir and checked as the C does (it never uses
+    them in the render)."""
     if o.stolfilename is None:
         return
     out("reading %s\n" % o.stolfilename)
-    stol_of, F_of = read_text_file(o.stolfilename, 2)
+    stol_of, F_of = read_text_file(o.stolfilename, 2, indir)
     if len(stol_of) == 0:
         raise NBError("ERROR: -stol %s: no data in input file" % o.stolfilename)

@@ -13,13 +13,17 @@ of the current folder are copied in), timed by wall clock. Then every output is 
   the parity rules of nbnumba.tools.parity: SMV images (header bytes and pixels; a noise image
   seeded from the clock, with no `-seed`, is listed but not compared), PGM, `Fdump.bin` and
   anything else byte for byte; a file only one program wrote fails;
-- the stdout summary lines of the C (`max_I =`, `mean=`, the geometry lines, ...), which must
-  all appear in the port's stdout.
+- the C's stdout: every line of it (the summary, the cell-vector and geometry blocks, the
+  file lines) must appear in the port's stdout, whitespace aside, as many times as in the
+  C's; only lines a port need not reproduce are left out (parity.stdout_lines: the progress
+  meter, the C's `mmap(...) = 0x...` pointers and, when the noise is seeded from the clock,
+  its `seed:` and photon-count lines).
 
 `wall_ratio_c_over_py` is the C's wall time over the port's (above 1, the port is faster). It
 writes into --outdir: `c.png`, `py.png` (shared log-like gray scale), `diff.png` (port minus C
-with a colour bar giving its absolute and relative scale, see nbnumba.tools.pictures; all
-three cropped to --roi when given), `summary.json`, and both programs' output (`c_stdout.txt`,
+on a log scale of |py-c| / max|c| on which every differing pixel shows, with a colour bar
+giving its absolute and relative scale, see nbnumba.tools.pictures; all three cropped to
+--roi when given), `summary.json`, and both programs' output (`c_stdout.txt`,
 `py_stdout.txt`).
 
 With `--trace-pixel S F` both programs run again with `-trace_pixel S F`, the C side with
@@ -45,8 +49,10 @@ import click
 import numpy as np
 
 from nbnumba.tools import parity
+from nbnumba.tools.common import TINY, environment, json_safe, write_json
 from nbnumba.tools.pictures import write_pictures
-from nbnumba.tools.trace_diff import OUTPUT_FILES, TINY, _num, environment, run_trace_diff, write_json
+from nbnumba.tools.trace_diff import run_trace_diff
+from nbnumba.tools.trace_report import OUTPUT_FILES
 from nbnumba.tools.tracelog import read_trace
 
 EXIT_OK, EXIT_INPUT, EXIT_DIFFER, EXIT_SHAPE = 0, 2, 3, 4
@@ -58,7 +64,8 @@ PASS_RULE = {
             f"max|py - c| / max|c|); both programs wrote the same files; SMV images have identical "
             f"headers and >= {parity.SMV_EQUAL:.2%} equal pixels (noise image {parity.SMV_NOISE_EQUAL:.1%}); "
             f"PGM files >= {parity.PGM_EQUAL:.2%} equal bytes; other files (Fdump.bin) are byte-identical; "
-            "and every stdout summary line of the C appears in the port's stdout",
+            "and every line of the C's stdout appears in the port's stdout (less its progress meter and mmap "
+            "pointer lines, and its seed and photon-count lines when the noise is seeded from the clock)",
     "min_correlation": MIN_CORRELATION,
     "max_rel_diff": MAX_REL_DIFF,
     "smv_equal": parity.SMV_EQUAL,
@@ -70,6 +77,7 @@ FLOAT_FLAGS, FLOAT_DEFAULT = ("-floatfile", "-floatimage"), "floatimage.bin"
 INT_FLAGS, INT_DEFAULT = ("-intfile", "-intimage"), "intimage.img"
 NOISE_FLAGS, NOISE_DEFAULT = ("-noisefile", "-noiseimage"), "noiseimage.img"
 FDUMP = "Fdump.bin"
+LIST_LIMIT = 30   # missing stdout lines printed before "... and N more"
 
 
 class CompareError(Exception):
@@ -347,12 +355,13 @@ def compare_files(runs, args, inputs, summary):
     return EXIT_DIFFER if any(f["status"] == "FAIL" for f in files.values()) else EXIT_OK
 
 
-def compare_stdout(runs, summary):
-    """Fill summary["stdout"]: the C's summary lines the port's stdout lacks; return the exit status."""
-    lines = parity.summary_lines(runs[0].stdout)
-    missing = parity.check_stdout(runs[0].stdout, runs[1].stdout)
-    summary["stdout"] = {"status": "FAIL" if missing else "pass", "summary_lines": len(lines),
-                         "missing": missing}
+def compare_stdout(runs, args, summary):
+    """Fill summary["stdout"]: how many lines of the C's stdout were checked, those left out
+    and those the port's stdout lacks; return the exit status."""
+    checked, skipped = parity.stdout_lines(runs[0].stdout, clock_seeded(args))
+    missing = parity.missing_lines(checked, runs[1].stdout)
+    summary["stdout"] = {"status": "FAIL" if missing else "pass", "lines": len(checked),
+                         "not_compared": skipped, "missing": missing}
     return EXIT_DIFFER if missing else EXIT_OK
 
 
@@ -451,9 +460,12 @@ def report_lines(summary):
                   for name, f in summary["files"].items()]
     out = summary.get("stdout")
     if out:
-        lines.append(f"stdout: {out['status']}  {out['summary_lines'] - len(out['missing'])} of "
-                     f"{out['summary_lines']} summary lines of the C found in the port's stdout")
-        lines += [f"  {m}" for m in out["missing"]]
+        lines.append(f"stdout: {out['status']}  {out['lines'] - len(out['missing'])} of {out['lines']} "
+                     f"lines of the C found in the port's stdout"
+                     + (f" ({len(out['not_compared'])} not compared)" if out["not_compared"] else ""))
+        lines += [f"  missing: {m}" for m in out["missing"][:LIST_LIMIT]]
+        if len(out["missing"]) > LIST_LIMIT:
+            lines.append(f"  ... and {len(out['missing']) - LIST_LIMIT} more (summary.json lists them all)")
     trace = summary.get("trace")
     if trace and trace.get("status"):
         lines.append(f"trace of pixel {trace['pixel_slow_fast'][0]} {trace['pixel_slow_fast'][1]}: {trace['status']}")
@@ -483,7 +495,7 @@ def run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel,
                 check_run(run)
             codes = [compare_images(runs, list(args), outdir, roi, threshold, summary),
                      compare_files(runs, list(args), input_files(list(args), os.getcwd()), summary),
-                     compare_stdout(runs, summary)]
+                     compare_stdout(runs, list(args), summary)]
             if trace_pixel:
                 c_trace_cmd = [program_path(c_trace_bin or c_bin)]
                 codes.append(compare_traces(c_trace_cmd, p_cmd, args, trace_pixel, outdir, workdir, timeout,
@@ -494,7 +506,7 @@ def run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel,
             code = exc.code
         summary["exit_code"] = code
         summary["pass"] = code == EXIT_OK
-        write_json(os.path.join(outdir, "summary.json"), _json_safe(summary))
+        write_json(os.path.join(outdir, "summary.json"), json_safe(summary))
     for line in report_lines(summary):
         click.echo(line)
     if "error" in summary:
@@ -507,15 +519,24 @@ def run_compare(c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_pixel,
     return code
 
 
-def _json_safe(value):
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return _num(value)
+class PassThroughCommand(click.Command):
+    """A command whose ARGS are nanoBragg's flags: `-h` alone (before any `--`) asks for help as
+    `--help` does. `-h` is not declared as click's short option, which would also take the `h`
+    of a nanoBragg flag such as `-hkl` or `-hdivrange` and print the help instead of running."""
+
+    def parse_args(self, ctx, args):
+        end = args.index("--") if "--" in args else len(args)
+        return super().parse_args(ctx, ["--help" if a == "-h" else a for a in args[:end]] + args[end:])
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Show this message and exit (so does -h)."
+        return option
 
 
-@click.command("compare", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.command("compare", cls=PassThroughCommand,
+               context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--c-bin", envvar="NB_C_BIN", default=None, help="The nanoBragg.c binary (default: $NB_C_BIN).")
 @click.option("--c-trace-bin", envvar="NB_C_TRACE_BIN", default=None,
               help="Instrumented (-DTRACING) C build for --trace-pixel (default: $NB_C_TRACE_BIN, else --c-bin).")
@@ -531,7 +552,7 @@ def compare_cmd(ctx, c_bin, c_trace_bin, py_cmd, outdir, roi, threshold, trace_p
     """Run nanoBragg.c and nbnumba with the same ARGS and compare every output.
 
     Compares the float images (correlation, max|py-c|/max|c|, ...), every other file both
-    wrote (SMV header and pixels, PGM, Fdump.bin) and the stdout summary lines; --trace-pixel
+    wrote (SMV header and pixels, PGM, Fdump.bin) and every line of the C's stdout; --trace-pixel
     also diffs the traces (the C side needs an instrumented build: --c-trace-bin). Exit 0 when
     everything agrees, 3 when an output differs, 4 when the image shapes differ, 2 when a
     program fails or an image cannot be read."""
