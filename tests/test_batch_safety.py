@@ -28,7 +28,7 @@ import time
 import pytest
 
 from golden import cli_env
-from nbnumba import NBError, NBWarning, Simulation
+from nbnumba import NBError, NBWarning, Simulation, memory
 from nbnumba.batch import PlanError, execute, manifest, parse_plan, plan, render
 from test_batch import FAST, batch, write_hkl
 
@@ -277,22 +277,24 @@ def test_an_fdump_there_before_the_batch_is_recorded_and_read_as_alone(tmp_path)
 
 def test_workers_are_capped_by_cores_memory_and_jobs(monkeypatch):
     lines = []
-    monkeypatch.setattr(execute, "_cores", lambda: 4)
-    monkeypatch.setattr(execute, "available_memory", lambda: 64 * 2**30)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)))
+    monkeypatch.setattr(memory, "available_memory", lambda: 64 * 2**30)
     assert execute.capped_workers(20, 100, lines.append) == 4
     assert execute.capped_workers(3, 2, lines.append) == 2          # never more than the jobs, silently
-    monkeypatch.setattr(execute, "available_memory", lambda: 3 * 2**30 // 2)
+    monkeypatch.setattr(memory, "available_memory", lambda: 3 * 2**30 // 2)
     assert execute.capped_workers(4, 100, lines.append) == 3
-    monkeypatch.setattr(execute, "available_memory", lambda: 100 * 2**20)
+    monkeypatch.setattr(memory, "available_memory", lambda: 100 * 2**20)
     assert execute.capped_workers(2, 100, lines.append) == 1
-    assert lines == ["20 worker processes capped at 4: this process may run on 4 cores",
-                     "4 worker processes capped at 3: 1.6 GB of memory is available, 512 MB a worker",
-                     "2 worker processes capped at 1: 0.1 GB of memory is available, 512 MB a worker"]
+    assert lines == ["20 worker processes are more than this machine runs well: 4 (4 cores)",
+                     "4 worker processes are more than this machine runs well: 3 (1.5 GiB of memory available "
+                     "(about 512 MiB each))",
+                     "2 worker processes are more than this machine runs well: 1 (0.1 GiB of memory available "
+                     "(about 512 MiB each))"]
 
 
 def test_render_says_when_it_caps_the_workers(tmp_path, monkeypatch):
-    monkeypatch.setattr(execute, "_cores", lambda: 1)
-    with pytest.warns(NBWarning, match="^3 worker processes capped at 1: this process may run on 1 core$"):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    with pytest.warns(NBWarning, match=r"^3 worker processes are more than this machine runs well: 1 \(1 core\)$"):
         results = render([SMALL + " -phi %d" % phi for phi in range(2)], workers=3)
     assert {r.worker for r in results} == {"%s:%d" % (socket.gethostname(), os.getpid())}
 
@@ -310,7 +312,7 @@ def test_twenty_workers_for_ten_frames_on_two_cores(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "Error" not in result.stderr
     first = result.stderr.splitlines()[0]
-    assert first.startswith("nbnumba batch: 20 worker processes capped at ")
+    assert first.startswith("nbnumba batch: 20 worker processes are more than this machine runs well: ")
     workers = {e["worker"] for e in json.loads((tmp_path / "manifest.json").read_text())["jobs"]}
     assert 1 <= len(workers) <= 2
     assert result.stdout.splitlines()[0].endswith("10 done, 0 skipped, 0 failed")

@@ -10,7 +10,7 @@ Where the jobs run:
 - `workers=N` > 1 without a client: a cluster of N processes of cores/N Numba threads on this
   machine (batch/cluster.py: TLS with credentials only this process holds, on 127.0.0.1, no
   HTTP server), started as the jobs are handed out; N is capped by the cores, the available
-  memory (WORKER_MEMORY a process) and the jobs to run, with a note when cores or memory cap it;
+  memory (memory.worker_cap) and the jobs to run, with a note when cores or memory cap it;
 - otherwise (`workers=1`) this process, job after job.
 `default_workers()` is the embedded default of `nbnumba batch` (docs/performance.md has the
 measurements behind it).
@@ -28,13 +28,10 @@ from nbnumba import interrupt
 from nbnumba.batch import manifest, plan, worker
 from nbnumba.batch.plan import Job, PlanError, runs_where_it_starts
 from nbnumba.errors import NBError, Warner
-from nbnumba.memory import available_memory
+from nbnumba.memory import worker_cap
 from nbnumba.settings import Settings
 
 RETRIES = 2
-# the memory a worker process is given room for: about 210 MB after a small job (Python,
-# NumPy, Numba and its kernels), Dask's worker, and the images of a large frame
-WORKER_MEMORY = 512 * 2**20
 
 
 @dataclass
@@ -109,17 +106,12 @@ def default_workers(settings=None):
 
 def capped_workers(requested, jobs, note):
     """How many worker processes to start for `jobs` jobs when `requested` are asked for: at
-    most one per core this process may run on and one per WORKER_MEMORY of available memory
-    (note(line) says so when that caps the count), and never more than the jobs."""
-    cores, memory = _cores(), available_memory()
-    limits = [(cores, "this process may run on %d core%s" % (cores, "s" if cores > 1 else ""))]
-    if memory is not None:
-        limits.append((max(1, memory // WORKER_MEMORY), "%.1f GB of memory is available, %d MB a worker"
-                       % (memory / 1e9, WORKER_MEMORY // 2**20)))
-    limit, why = min(limits)
-    if requested > limit:
-        note("%d worker processes capped at %d: %s" % (requested, limit, why))
-    return max(1, min(requested, limit, jobs))
+    most what this machine's cores and memory hold (memory.worker_cap; note(line) says so
+    when that cuts the count), and never more than the jobs."""
+    count, why = worker_cap(requested)
+    if why is not None:
+        note("%d worker processes are more than this machine runs well: %d (%s)" % (requested, count, why))
+    return max(1, min(count, jobs))
 
 
 def worker_env(workers):
