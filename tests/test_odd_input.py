@@ -64,6 +64,11 @@ CASES = [
     ("hkl_index_not_an_integer", BASE + ["-hkl", "a.hkl"], {"a.hkl": b"0 0 0 1\n1 1 1 2\n1e0 0 0 3\n1 0 0 4\n"},
      [warning("HKL file a.hkl (-hkl): line 3 has an index that is not an integer: nanoBragg.c's second pass reads "
               "indices as integers and stops there, storing 2 of the 4 entries")]),
+    # F(0 0 0) is NaN: the 16 pixels nearest it render as NaN (0 in the SMV images), the others as usual
+    ("hkl_nan_F", BASE + ["-hkl", "a.hkl", "-nointerpolate", "-pixel", "2"],
+     {"a.hkl": b"0 0 0 nan\n1 0 0 20\n0 1 0 15\n1 1 1 30\n-1 0 0 12\n"},
+     [warning("HKL file a.hkl (-hkl): the structure factor of h k l = 0 0 0 is NaN: the pixels that use it render "
+              "as NaN (0 in the SMV images), as in nanoBragg.c")]),
     ("fdump_truncated", BASE + ["-interpolate"], {"Fdump.bin": FDUMP[:14 + 286]},
      [warning("Fdump file Fdump.bin is truncated: 5 x 4 x 3 values need 480 bytes after the header, the file has "
               "286; the missing values read as 0, as in nanoBragg.c")]),
@@ -197,6 +202,13 @@ EXPECTED = {
         'image.pgm': '4ed76f96f52cdf9f16a663a39521401364e35be463d05b9eb7bcddfdd3b204fd',
         'intimage.img': '0a9325c36307e3011648f853c98ab3c119b07b92d20e0b86f1e5af1bf349cd29',
         'noiseimage.img': '810892953b3b9523407f6764275498232b3bfb346c96a61f9e537de42b2e91b3',
+    }},
+    'hkl_nan_F': {"rc": 0, "files": {
+        'Fdump.bin': '5e3a6a075e9b24238d080507e69253788677d6a85b59857f4ad56f93ce44bb06',
+        'floatimage.bin': 'd11c14ed0f02c4a8ead0c411bd3b783952553a0b7a3512a37514ed1f84b06e99',
+        'image.pgm': '2f575dd25abdf7cc9630d6aa9ac3d358e7bfdbcd13417fc94d68dcfb48932fd2',
+        'intimage.img': '4fcf40d50d6b813250e8b6e8a4411107913307e2216ce41c0a8216e0fa4eeb76',
+        'noiseimage.img': 'ff97a812ade0909641322c883ae3223cd1069bea6c9be3be20dce2fc0bc8463e',
     }},
     'fdump_truncated': {"rc": 0, "files": {
         'floatimage.bin': '88f8847ad6be8d53abf7f3a92d0aa4ac199509270f9e90fde437c2cf7b8f7dae',
@@ -441,6 +453,22 @@ def test_nan_pixels_are_0_in_the_int_image(tmp_path):
     ints = np.frombuffer((tmp_path / "intimage.img").read_bytes()[512:], dtype="<u2")
     assert floats.size == ints.size == 256 and np.isnan(floats).all()
     assert not ints.any()
+
+
+def test_nan_structure_factor_renders_nan_pixels_near_its_spot(tmp_path):
+    # hkl_nan_F's images: 16 of the 256 pixels NaN in the float image, 0 in intimage.img;
+    # the Fdump cache written from that file carries the NaN, and reading it warns again
+    (tmp_path / "a.hkl").write_bytes(b"0 0 0 nan\n1 0 0 20\n0 1 0 15\n1 1 1 30\n-1 0 0 12\n")
+    common = BASE + ["-nointerpolate", "-pixel", "2", "-nonoise", "-nopgm"]
+    assert run(tmp_path, common + ["-hkl", "a.hkl"]).returncode == 0
+    floats = np.fromfile(tmp_path / "floatimage.bin", dtype="<f4")
+    ints = np.frombuffer((tmp_path / "intimage.img").read_bytes()[512:], dtype="<u2")
+    assert np.isnan(floats).sum() == 16 and not ints[np.isnan(floats)].any() and ints[~np.isnan(floats)].all()
+    again = run(tmp_path, common)          # no -hkl: Fdump.bin is read
+    assert again.returncode == 0
+    assert [line for line in again.stderr.splitlines() if not line.startswith(DEVICE_LINE)] == [
+        warning("Fdump file Fdump.bin: the structure factor of h k l = 0 0 0 is NaN: the pixels that use it render "
+                "as NaN (0 in the SMV images), as in nanoBragg.c")]
 
 
 def test_statistics_square_floats_as_the_c(tmp_path):

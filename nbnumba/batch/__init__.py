@@ -9,13 +9,14 @@ machine or a Dask cluster (`nbnumba batch`, and the same from Python).
     images[2].arrays["float"]       # float32 (64, 64): nothing written
 
 - plan.py: plans (one job per line), the generators, the jobs' output names;
-- execute.py: `render` (this process, a LocalCluster, or a Dask client);
+- execute.py: `render` (this process, worker processes here, or a Dask client);
+- cluster.py: the worker processes here (TLS on 127.0.0.1, no HTTP; docs/security.md);
 - worker.py: one job in the process that renders it (kept warm between jobs);
 - manifest.py: manifest.json and what `--resume` skips;
 - command.py: the `nbnumba batch` command, its progress bar and summary.
 
-Dask (`dask[distributed]`, the `batch` extra) is imported only where jobs go to worker
-processes; `import nbnumba.batch` loads neither Dask nor Numba.
+Dask (`dask[distributed]` and `cryptography`, the `batch` extra) is imported only where jobs go
+to worker processes; `import nbnumba.batch` loads neither Dask nor Numba.
 """
 from nbnumba.batch.execute import JobResult, render
 from nbnumba.batch.plan import Job, PlanError, parse_plan, random_orientations, rotation_series

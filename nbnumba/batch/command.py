@@ -21,9 +21,9 @@ import click
 from nbnumba import interrupt
 from nbnumba.errors import NBError
 from nbnumba.settings import Settings
-from nbnumba.batch.execute import RETRIES, Batch, default_workers
+from nbnumba.batch.execute import RETRIES, Batch, capped_workers, default_workers
 from nbnumba.batch import manifest
-from nbnumba.batch.plan import PlanError, parse_plan, where
+from nbnumba.batch.plan import MAX_PLAN_BYTES, decode_plan, parse_plan, where
 
 PLAIN_EVERY = 10.0          # seconds between plain progress lines
 
@@ -110,10 +110,12 @@ def summary(results, seconds, source, outdir, interrupted=False):
               help="Where the images and manifest.json go; each job runs there. Files a job reads are "
                    "taken from the current folder.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes on this machine (default: the measured best for it); with "
-                   "--scheduler, wait until the cluster has this many.")
+              help="Worker processes on this machine (default: the measured best for it; at most one per "
+                   "core and per 512 MB of available memory, and one per job); with --scheduler, wait until "
+                   "the cluster has this many.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="A running Dask scheduler (tcp://host:8786) whose workers render the jobs.")
+              help="A running Dask scheduler (tls://host:8786) whose workers render the jobs; its TLS "
+                   "credentials come from Dask's configuration (docs/security.md).")
 @click.option("--resume", is_flag=True, help="Skip the jobs manifest.json lists as complete whose files are there.")
 @click.option("--retries", type=click.IntRange(min=0), default=RETRIES, show_default=True,
               help="Times a failed job is run again before it is reported.")
@@ -125,34 +127,35 @@ def batch_cmd(plan_file, outdir, workers, scheduler, resume, retries):
     intimage_00001.img ...  PLAN '-' reads the plan from stdin."""
     source = "stdin" if plan_file == "-" else plan_file
     try:
-        with click.open_file(plan_file) as f:
-            jobs = parse_plan(f.read(), source)
+        with click.open_file(plan_file, "rb") as f:
+            data = f.read(MAX_PLAN_BYTES + 1)
     except OSError as err:
         raise click.UsageError("cannot read %s: %s" % (plan_file, err.strerror)) from None
-    except PlanError as err:
-        _fail(err)
     try:
+        jobs = parse_plan(decode_plan(data, source), source)
         batch = Batch(jobs, outdir=outdir, resume=resume, source=source)
-    except PlanError as err:
+    except NBError as err:
         _fail(err)
     try:
         settings = Settings.from_environ()
     except NBError as err:
         _fail(err)
+    batch.note = lambda text: click.echo("nbnumba batch: " + text, err=True)
     interrupt.install()
     progress = Progress(len(jobs))
     started = time.perf_counter()
     client = stop = None
     try:
-        if scheduler is not None:
-            client = _connect(scheduler, workers)
-            where = "on the Dask cluster at " + scheduler
-        else:
-            workers = workers or default_workers(settings)
-            where = "in this process" if workers == 1 else "on %d worker processes" % workers
-        click.echo("nbnumba batch: %d jobs from %s, %s, into %s" % (len(jobs), source, where, batch.outdir),
-                   err=True)
-        batch.run(client, workers, retries, on_result=progress, settings=settings)
+        with batch.locked():
+            if scheduler is not None:
+                client = _connect(scheduler, workers)
+                where = "on the Dask cluster at " + scheduler
+            else:
+                workers = capped_workers(workers or default_workers(settings), len(jobs), batch.note)
+                where = "in this process" if workers == 1 else "on %d worker processes" % workers
+            click.echo("nbnumba batch: %d jobs from %s, %s, into %s" % (len(jobs), source, where, batch.outdir),
+                       err=True)
+            batch.run(client, workers, retries, on_result=progress, settings=settings)
     except interrupt.Interrupted as signal:
         stop = signal.signum
     except NBError as err:
@@ -182,8 +185,8 @@ def _connect(address, workers):
         raise NBError("--scheduler needs Dask: python3 -m pip install 'nbnumba[batch]'", 2) from None
     try:
         client = Client(address)
-    except (OSError, ValueError) as err:        # no scheduler there (TimeoutError is an OSError)
-        raise NBError("cannot reach the Dask scheduler at %s: %s" % (address, err), 2) from None
+    except (OSError, ValueError, TypeError) as err:     # no scheduler there (TimeoutError is an OSError), or
+        raise NBError("cannot reach the Dask scheduler at %s: %s" % (address, err), 2) from None   # no TLS settings
     if workers:
         click.echo("nbnumba batch: waiting for %d workers at %s" % (workers, address), err=True)
         client.wait_for_workers(workers)

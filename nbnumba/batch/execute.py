@@ -7,7 +7,10 @@ Where the jobs run:
   folder on a shared file system.  One thread per worker is best (`dask worker --nthreads 1`):
   a job uses every core it is given through Numba's threads, and a worker process runs its
   jobs one at a time;
-- `workers=N` > 1 without a client: a LocalCluster of N processes of cores/N Numba threads;
+- `workers=N` > 1 without a client: a cluster of N processes of cores/N Numba threads on this
+  machine (batch/cluster.py: TLS with credentials only this process holds, on 127.0.0.1, no
+  HTTP server), started as the jobs are handed out; N is capped by the cores, the available
+  memory (memory.worker_cap) and the jobs to run, with a note when cores or memory cap it;
 - otherwise (`workers=1`) this process, job after job.
 `default_workers()` is the embedded default of `nbnumba batch` (docs/performance.md has the
 measurements behind it).
@@ -18,14 +21,14 @@ A job that fails (non-zero exit status, or its worker died) is retried `retries`
 stay, and `resume=True` continues from them.
 """
 import contextlib
-import logging
 import os
 from dataclasses import dataclass, field
 
 from nbnumba import interrupt
 from nbnumba.batch import manifest, plan, worker
-from nbnumba.batch.plan import Job, runs_where_it_starts
-from nbnumba.errors import NBError
+from nbnumba.batch.plan import Job, PlanError, runs_where_it_starts
+from nbnumba.errors import NBError, Warner
+from nbnumba.memory import worker_cap
 from nbnumba.settings import Settings
 
 RETRIES = 2
@@ -94,10 +97,21 @@ def default_workers(settings=None):
         if cuda_available():
             return 1
     try:
+        import cryptography  # noqa: F401   (the cluster's TLS credentials)
         import distributed  # noqa: F401
     except ImportError:
         return 1
     return cores // 2
+
+
+def capped_workers(requested, jobs, note):
+    """How many worker processes to start for `jobs` jobs when `requested` are asked for: at
+    most what this machine's cores and memory hold (memory.worker_cap; note(line) says so
+    when that cuts the count), and never more than the jobs."""
+    count, why = worker_cap(requested)
+    if why is not None:
+        note("%d worker processes are more than this machine runs well: %d (%s)" % (requested, count, why))
+    return max(1, min(count, jobs))
 
 
 def worker_env(workers):
@@ -124,8 +138,9 @@ def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retrie
     client : distributed.Client, optional
         Run the jobs on its cluster.
     workers : int, optional
-        Without a client: 1 (the default) runs the jobs in this process, N > 1 on a
-        LocalCluster of N processes started and closed here.
+        Without a client: 1 (the default) runs the jobs in this process, N > 1 on a cluster
+        of N processes on this machine started and closed here (capped by the cores, the
+        available memory and the jobs; an NBWarning says when cores or memory cap it).
     resume : bool, optional
         Skip the jobs an earlier manifest in outdir lists as complete whose files are there.
     retries : int, optional
@@ -145,10 +160,20 @@ def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retrie
     Raises
     ------
     nbnumba.batch.PlanError
-        Two jobs would write the same file.
+        Two jobs would write the same file, a job would read a file another writes, or a job
+        renders nothing (-h, --version).
+    nbnumba.NBError
+        Another batch is writing into outdir, or workers or retries is not a whole number
+        (workers at least 1, retries at least 0); both are ValueErrors.
     """
     return Batch(jobs, outdir=outdir, resume=resume, source=source).run(client, workers, retries, on_result,
                                                                          settings)
+
+
+def _whole(value, least, name):
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise NBError("%s must be a whole number of at least %d, not %r" % (name, least, value), 2)
+    return value
 
 
 class Batch:
@@ -156,30 +181,62 @@ class Batch:
     and after an interrupt); `render` describes the parameters."""
 
     def __init__(self, jobs, *, outdir=None, resume=False, source="jobs"):
-        jobs = [j if isinstance(j, Job) else plan.job(j) for j in jobs]
-        cwd = os.getcwd()
+        jobs = list(jobs)
+        if len(jobs) > plan.MAX_JOBS:
+            raise PlanError("%s: %d jobs, more than %d; split them into batches, each with its own outdir"
+                            % (source, len(jobs), plan.MAX_JOBS))
+        jobs = [j if isinstance(j, Job) else plan.job(j, what="job %d" % i) for i, j in enumerate(jobs, 1)]
+        try:
+            cwd = os.getcwd()
+        except OSError as err:
+            raise NBError("cannot find the current folder (%s): was it deleted? The jobs read their files "
+                          "from it" % err.strerror, 2) from None
         if outdir is not None:
             outdir = os.path.abspath(outdir)
             plan.check_outputs(jobs, outdir, source)
+            plan.check_files(jobs, cwd, outdir, source)
         self.outdir, self.resume, self.source = outdir, resume, source
         elsewhere = not runs_where_it_starts(cwd, outdir)
         self.results = [JobResult(j, j.args_from(cwd, elsewhere)) for j in jobs]
+        self.note = Warner()        # where the line about capped workers goes: an NBWarning
+        self._lock, self._earlier = None, {}
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the output folder's lock (manifest.json.lock, made with the folder if need be)
+        while the block runs, and with `resume`, read the manifest there; NBError where
+        another batch holds the lock or the manifest is not one.  `run` takes it if the
+        caller has not."""
+        if self.outdir is None or self._lock is not None:
+            yield
+            return
+        self._lock = manifest.lock(self.outdir)
+        try:
+            self._earlier = manifest.earlier(self.outdir) if self.resume else {}
+            yield
+        finally:
+            os.close(self._lock)
+            self._lock = None
 
     def run(self, client=None, workers=None, retries=RETRIES, on_result=None, settings=None):
         """Run the jobs (see `render`); returns `results`."""
-        outdir, notify = self.outdir, on_result or (lambda result: None)
+        workers = 1 if workers is None else _whole(workers, 1, "workers")
+        retries = _whole(retries, 0, "retries")
+        with self.locked():
+            return self._run(client, workers, retries, on_result or (lambda result: None), settings)
+
+    def _run(self, client, workers, retries, notify, settings):
+        outdir = self.outdir
         todo = self._skip_complete(notify) if self.resume and outdir is not None else range(len(self.results))
         book = None
         if outdir is not None:
-            try:
-                os.makedirs(outdir, exist_ok=True)
-            except OSError as err:
-                raise NBError("ERROR: cannot make the output folder %s: %s" % (outdir, err.strerror)) from None
             book = manifest.Book(outdir, self.source, self.results)
             book.write()
         owned = None
-        if client is None and (workers or 1) > 1:
-            owned = client = _local_cluster(workers)
+        if client is None and todo:
+            workers = capped_workers(workers, len(todo), self.note)
+            if workers > 1:
+                owned = client = _local_cluster(workers)
         calls = [(i, self.results[i].args, outdir) for i in todo]
         settings = settings if settings is not None else Settings()
         finished = (_on_dask(client, calls, retries, settings) if client is not None
@@ -204,7 +261,7 @@ class Batch:
     def _skip_complete(self, notify):
         """Mark the jobs an earlier manifest lists as complete skipped (their files are there);
         remove the temporary files a killed run left; return the indices of the others."""
-        before, todo = manifest.earlier(self.outdir), []
+        before, todo = self._earlier, []
         for i, r in enumerate(self.results):
             old = before.get(tuple(r.args))
             if manifest.complete(old, r.job, self.outdir):
@@ -273,15 +330,15 @@ def _on_dask(client, calls, retries, settings):
 
 
 def _local_cluster(workers):
-    """A Client of a LocalCluster of `workers` processes of one thread."""
+    """A Client of a cluster of `workers` processes of one thread on this machine
+    (batch/cluster.py)."""
     try:
-        from distributed import Client, LocalCluster
+        import cryptography  # noqa: F401   (Security.temporary makes the TLS credentials with it)
+        from nbnumba.batch import cluster
     except ImportError:
-        raise NBError("more than one worker process needs Dask: python3 -m pip install 'nbnumba[batch]'",
-                      2) from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR, env=worker_env(workers), preload=[worker.__name__])
-    return Client(cluster)
+        raise NBError("more than one worker process needs Dask and cryptography: python3 -m pip install "
+                      "'nbnumba[batch]'", 2) from None
+    return cluster.start(workers, env=worker_env(workers), preload=[worker.__name__])
 
 
 def _close(client):

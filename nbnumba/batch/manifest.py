@@ -14,16 +14,23 @@ the batch was interrupted).  The file is rewritten whole, through a temporary na
 rename, at most once a second while jobs finish and when the batch ends or is interrupted, so
 it is always a complete manifest.  `--resume` skips a job whose arguments an earlier manifest
 lists as done or skipped and whose output files are all there (each was renamed into place
-complete).
+complete); a manifest.json that is not one (not JSON, or not of this shape) is refused.
+
+manifest.json.lock beside it is locked (flock) while a batch runs: a second batch into the
+same folder is refused instead of mixing its manifest and images with the first's.  The
+file stays (an empty file; removing it would let a third batch lock another one).
 """
+import fcntl
 import json
 import os
 import time
 
 from nbnumba import __version__
+from nbnumba.errors import NBError
 from nbnumba.io.outfile import write_output
 
 NAME = "manifest.json"
+LOCK = NAME + ".lock"
 EVERY = 1.0         # seconds between rewrites while jobs finish
 COMPLETE = ("done", "skipped")
 
@@ -41,14 +48,29 @@ def entry(result):
 
 
 def earlier(outdir):
-    """{arguments: entry} of the complete jobs of the manifest in outdir ({} if none)."""
+    """{arguments: entry} of the complete jobs of the manifest in outdir ({} if there is none);
+    NBError (exit status 2) for a manifest.json that is not a batch manifest."""
+    path = os.path.join(outdir, NAME)
     try:
-        with open(os.path.join(outdir, NAME)) as f:
-            jobs = json.load(f).get("jobs", [])
-    except (OSError, ValueError):
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+    except FileNotFoundError:
         return {}
-    return {tuple(e["args"]): e for e in jobs if isinstance(e, dict) and e.get("status") in COMPLETE
-            and isinstance(e.get("args"), list)}
+    except OSError as err:
+        raise NBError("--resume: cannot read %s: %s" % (path, err.strerror), 2) from None
+    except ValueError:
+        data = None
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    if not isinstance(jobs, list):
+        raise NBError("--resume: %s is not a batch manifest (a JSON object with a list of jobs); move it away "
+                      "or run without --resume" % path, 2)
+    for number, e in enumerate(jobs, 1):
+        if not (isinstance(e, dict) and isinstance(e.get("args"), list) and all(isinstance(a, str) for a in e["args"])
+                and isinstance(e.get("outputs", {}), dict)
+                and all(isinstance(n, str) for n in e.get("outputs", {}).values())):
+            raise NBError("--resume: job %d of %s is not a batch job (its args a list of strings, its outputs "
+                          "file names); move the manifest away or run without --resume" % (number, path), 2)
+    return {tuple(e["args"]): e for e in jobs if e.get("status") in COMPLETE}
 
 
 def complete(earlier_entry, job, outdir):
@@ -86,6 +108,30 @@ def counts(results):
     for r in results:
         tally[r.status] += 1
     return tally
+
+
+def lock(outdir):
+    """Lock the output folder for this batch (made first if need be): the descriptor of its
+    LOCK file, flock()ed; closing it unlocks.  NBError (exit status 2) where another batch
+    holds it."""
+    path = os.path.join(outdir, LOCK)
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as err:
+        raise NBError("cannot make the output folder %s: %s" % (outdir, err.strerror), 2) from None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    except OSError as err:
+        raise NBError("cannot lock the output folder %s: %s: %s" % (outdir, path, err.strerror), 2) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        os.close(fd)
+        if isinstance(err, BlockingIOError):
+            raise NBError("another nbnumba batch is writing into %s (it holds %s); wait for it to end, or choose "
+                          "another --outdir" % (outdir, LOCK), 2) from None
+        raise NBError("cannot lock the output folder %s: %s" % (outdir, err.strerror), 2) from None
+    return fd
 
 
 class Book:

@@ -24,9 +24,11 @@ Output names are relative to the output folder, where each job runs.  The files 
 (-hkl, -mat, -img, -mask, -sourcefile, -stol, -4stol, -Q, -dump) are relative to the folder
 the batch started from: `Job.run_args` makes them absolute when the two folders differ.
 """
+import hashlib
 import os
+import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from nbnumba.errors import NBError
@@ -37,6 +39,10 @@ OUTPUTS = (("float", "floatfilename", "-floatfile"), ("int", "intfilename", "-in
 GENERATORS = {"--rotation": 3, "--random-orientations": 1, "--seed": 1}    # option: values
 DEFAULT_SEED = 1
 DIGITS = 5          # intimage_00001.img (more digits for series of 100000 frames or more)
+MAX_PLAN_BYTES = 64 * 2**20     # a plan of 100000 jobs of 600 characters
+MAX_LINE = 65536    # characters a plan line may hold (Linux takes one argument of 128 KiB at most)
+MAX_JOBS = 100000   # jobs a batch may hold (its manifest is rewritten whole every second)
+RESERVED = ("manifest.json", "manifest.json.lock")     # the batch's own files in the output folder
 
 
 class PlanError(NBError):
@@ -65,7 +71,15 @@ class Job:
     frame : int
         Its number in its series (1, 2, ...; 0 for a single job).
     info : dict
-        What the generator chose: phi, misset_seed, seed.
+        What the generator chose: phi, misset_seed, seed; and the Fdump cache it reads where
+        that exists before the batch (fdump, fdump_sha256).
+    fdump : str
+        The Fdump cache it writes (with -hkl) or reads where it exists (without): the -dump
+        name, or "Fdump.bin" in the folder it runs in; None when the arguments cannot be read.
+    fdump_at : int
+        The position of -dump's name in `args` (None: the default name).
+    writes_fdump : bool
+        Whether it writes the cache (-hkl) rather than reads it.
     """
     args: list
     outputs: dict
@@ -73,6 +87,9 @@ class Job:
     line: int = 0
     frame: int = 0
     info: dict = field(default_factory=dict)
+    fdump: str = None
+    fdump_at: int = None
+    writes_fdump: bool = False
 
     def run_args(self, cwd, outdir):
         """The arguments to run in `outdir`, with the input file names made absolute (from
@@ -96,22 +113,38 @@ def runs_where_it_starts(cwd, outdir):
 
 
 def _read(args):
-    """(Options, the flags that fired (each row's first name), input positions) of an argument
-    list, as the command reads it;
-    raises NBError as the command would refuse it."""
+    """(Options, the flags that fired (each row's first name), input positions, the position of
+    -dump's name or None) of an argument list, as the command reads it; raises NBError as the
+    command would refuse it."""
     from nbnumba.args.flags import CACHE, READS
     from nbnumba.args.interpret import interpret
     from nbnumba.errors import Warner
 
-    fired, inputs = set(), []
+    fired, inputs, dump = set(), [], []
 
     def match(j, flag):
         fired.add(flag.names[0])
         if flag.file in (READS, CACHE):         # a file the job reads
             inputs.append(j + 1)
+        if flag.names[0] == "-dump":
+            dump.append(j + 1)
 
     options = interpret(list(args), lambda text: None, Warner(lambda line: None), on_match=match)
-    return options, fired, tuple(sorted(set(inputs)))
+    return options, fired, tuple(sorted(set(inputs))), dump[-1] if dump else None
+
+
+def _renders(args, what):
+    """Refuse an argument list that renders nothing: -h or --version (job.run_job's words)."""
+    from nbnumba.job import HELP_WORDS, VERSION_WORDS
+    for word in args:
+        if word in HELP_WORDS or word in VERSION_WORDS:
+            raise PlanError(f"{what}: {word} prints the {'help' if word in HELP_WORDS else 'version'} and "
+                            "renders nothing; remove it from the batch")
+
+
+def _fdump(options, dump_at):
+    """Job's fdump fields of these Options."""
+    return {"fdump": options.dumpfilename, "fdump_at": dump_at, "writes_fdump": options.hklfilename is not None}
 
 
 def _outputs(options):
@@ -120,14 +153,16 @@ def _outputs(options):
             if (kind != "pgm" or options.write_pgm) and (kind != "noise" or options.calculate_noise)}
 
 
-def job(args, line=0):
-    """The Job of one argument list (or a string, split as a shell splits it)."""
+def job(args, line=0, what="job"):
+    """The Job of one argument list (or a string, split as a shell splits it); `what` names it
+    in the PlanError of a list that renders nothing (-h, --version)."""
     args = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
+    _renders(args, what)
     try:
-        options, _, inputs = _read(args)
+        options, _, inputs, dump_at = _read(args)
     except NBError:
         return Job(args, {}, line=line)
-    return Job(args, _outputs(options), inputs, line)
+    return Job(args, _outputs(options), inputs, line, **_fdump(options, dump_at))
 
 
 def numbered(name, frame, width=DIGITS):
@@ -138,6 +173,8 @@ def numbered(name, frame, width=DIGITS):
 
 def _decimal(text, what):
     try:
+        if not str(text).isascii():
+            raise InvalidOperation
         value = Decimal(str(text))
     except InvalidOperation:
         raise PlanError(f"{what}: '{text}' is not a number") from None
@@ -152,13 +189,18 @@ def _text(value):
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _whole(text):
+    """The whole number `text` writes in ASCII digits (an int as it is), or None."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    text = str(text)
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def _count(text, what):
-    try:
-        count = int(str(text))
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise PlanError(f"{what}: the count must be a whole number of at least 1, not '{text}'")
+    count = _whole(text)
+    if count is None or not 1 <= count <= MAX_JOBS:
+        raise PlanError(f"{what}: the count must be a whole number from 1 to {MAX_JOBS}, not '{text}'")
     return count
 
 
@@ -166,15 +208,16 @@ def _series(base, count, seed, frame_args, what):
     """The frames of a series: base + frame_args(i, misset_seed) + numbered output names
     (+ a noise seed where the base writes noise without one)."""
     base = shlex.split(base) if isinstance(base, str) else [str(a) for a in base]
+    _renders(base, what)
     try:
-        options, fired, inputs = _read(base)
+        options, fired, inputs, dump_at = _read(base)
     except NBError as err:
         raise PlanError(f"{what}: {err.message}") from None
     count = _count(count, what)
-    if not str(seed).isdigit():
+    if _whole(seed) is None or _whole(seed) < 0:
         raise PlanError(f"{what}: --seed needs a whole number of at least 0, not '{seed}'")
     import numpy as np
-    seeds = np.random.default_rng(int(seed)).integers(1, 2**31 - 1, size=(count, 2))
+    seeds = np.random.default_rng(_whole(seed)).integers(1, 2**31 - 1, size=(count, 2))
     width = max(DIGITS, len(str(count)))
     names = _outputs(options)
     flags = {kind: flag for kind, _, flag in OUTPUTS}
@@ -189,7 +232,7 @@ def _series(base, count, seed, frame_args, what):
         if options.calculate_noise and "-seed" not in fired:
             args += ["-seed", str(noise_seed)]
             info["seed"] = noise_seed
-        jobs.append(Job(args + extra, outputs, inputs, frame=i, info=info))
+        jobs.append(Job(args + extra, outputs, inputs, frame=i, info=info, **_fdump(options, dump_at)))
     return jobs, options, fired
 
 
@@ -251,6 +294,7 @@ def random_orientations(base, count, seed=DEFAULT_SEED, what="--random-orientati
 
 def _line_jobs(words, where):
     """The jobs of one plan line (its words, comment removed)."""
+    _renders(words, where)
     base, options = [], {}
     i = 0
     while i < len(words):
@@ -277,35 +321,180 @@ def _line_jobs(words, where):
         return random_orientations(base, options["--random-orientations"][0], seed=seed, what=where)
     if "--seed" in options:
         raise PlanError(f"{where}: --seed goes with --rotation or --random-orientations")
-    return [job(base)]
+    return [job(base, what=where)]
+
+
+# one piece of a plan line as shlex.split(line, comments=True) reads it (POSIX mode: blanks are
+# space, tab, CR, LF; a '#' starts a comment even inside a word)
+_PIECE = re.compile(r"""
+      (?P<plain>[^ \t\r\n'"\\\#]+)          # characters taken as they are
+    | '(?P<single>[^']*)'                  # '...': every character as it is
+    | "(?P<double>(?:[^"\\]|\\.)*)"        # "...": a backslash escapes \ and " only (_IN_DOUBLE)
+    | \\(?P<escaped>.)                     # \x outside quotes: x
+    | (?P<blank>[ \t\r\n]+)                 # ends a word
+    | (?P<comment>\#)                      # ends the line
+    | (?P<open>['"\\])                     # an unclosed quote, or a backslash at the end
+    """, re.S | re.X)
+_IN_DOUBLE = re.compile(r'\\([\\"])')
+_OPEN_DOUBLE = re.compile(r'(?:[^"\\]|\\.)*(\\?)', re.S)      # the rest of an unclosed "...: a lone \ last?
+
+
+def split_line(line):
+    """The words of a plan line, as shlex.split(line, comments=True) gives them, in time
+    linear in the line's length (shlex copies the word it builds at each character).  Raises
+    ValueError as shlex does."""
+    words, word, quoted = [], [], False
+    for piece in _PIECE.finditer(line):
+        kind = piece.lastgroup
+        if kind in ("blank", "comment"):
+            if word or quoted:
+                words.append("".join(word))
+            word, quoted = [], False
+            if kind == "comment":
+                return words
+        elif kind == "open":
+            mark = piece.group()
+            lone = mark == "\\" or (mark == '"' and _OPEN_DOUBLE.fullmatch(line, piece.end()).group(1))
+            raise ValueError("No escaped character" if lone else "No closing quotation")
+        else:
+            text = piece.group(kind)
+            word.append(_IN_DOUBLE.sub(r"\1", text) if kind == "double" else text)
+            quoted = quoted or kind in ("single", "double")
+    if word or quoted:
+        words.append("".join(word))
+    return words
+
+
+def decode_plan(data, source="plan"):
+    """A plan file's bytes as text; PlanError for a plan too large or not UTF-8."""
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(f"{source} is larger than {MAX_PLAN_BYTES // 2**20} MiB; split it into batches")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise PlanError(f"{source} line {line} is not UTF-8 text (byte 0x{data[err.start]:02x}); a plan is UTF-8 "
+                        "text") from None
 
 
 def parse_plan(text, source="plan"):
     """The jobs of a plan's text, each with its line number; raises PlanError naming the
-    line of a generator that cannot expand."""
-    jobs = []
+    line of a generator that cannot expand, a line longer than MAX_LINE characters or one
+    that renders nothing, and for more than MAX_JOBS jobs.  Lines seen before are read once."""
+    if len(text) > MAX_PLAN_BYTES:
+        raise PlanError(f"{source} is larger than {MAX_PLAN_BYTES // 2**20} MiB; split it into batches")
+    jobs, seen = [], {}
     for number, line in enumerate(text.splitlines(), 1):
         where = f"{source} line {number}"
-        try:
-            words = shlex.split(line, comments=True)
-        except ValueError as err:
-            raise PlanError(f"{where}: {err}") from None
-        if words:
-            for j in _line_jobs(words, where):
-                j.line = number
-                jobs.append(j)
+        if len(line) > MAX_LINE:
+            raise PlanError(f"{where} is longer than {MAX_LINE} characters")
+        if line in seen:
+            expanded = [replace(j, args=list(j.args), outputs=dict(j.outputs), info=dict(j.info)) for j in seen[line]]
+        else:
+            try:
+                words = split_line(line)
+            except ValueError as err:
+                raise PlanError(f"{where}: {err}") from None
+            expanded = seen[line] = _line_jobs(words, where) if words else []
+        for j in expanded:
+            j.line = number
+        jobs += expanded
+        if len(jobs) > MAX_JOBS:
+            raise PlanError(f"{where}: the plan has more than {MAX_JOBS} jobs; split it into batches, each "
+                            "with its own --outdir")
     return jobs
 
 
 def check_outputs(jobs, outdir, source="plan"):
-    """Raise PlanError where two jobs would write the same file."""
-    owner = {}
+    """Raise PlanError where two jobs would write the same file, or a job would write the
+    batch's own manifest.json or its lock (RESERVED)."""
+    owner = {os.path.join(outdir, name): None for name in RESERVED}
     for j in jobs:
         for name in j.outputs.values():
             path = os.path.normpath(os.path.join(outdir, name))
+            if path in owner and owner[path] is None:
+                raise PlanError(f"{where(j, source)} writes {name}, the batch's own "
+                                f"{os.path.basename(path)}: name the image otherwise")
             if path in owner and owner[path] is not j:
                 raise PlanError(f"{where(owner[path], source)} and {where(j, source)} both write {name}")
             owner[path] = j
+
+
+class _Paths:
+    """Where names lead, links followed (os.path.realpath); each folder resolved once."""
+
+    def __init__(self):
+        self.known = {}
+
+    def __call__(self, folder, name):
+        real = self.known.get((folder, name))
+        if real is None:
+            path = os.path.join(folder, name)
+            head, tail = os.path.split(path)
+            if os.pardir in path or tail in ("", os.curdir):
+                real = os.path.realpath(path)
+            else:
+                if head not in self.known:
+                    self.known[head] = os.path.realpath(head)
+                real = os.path.join(self.known[head], tail)
+                real = os.path.realpath(real) if os.path.islink(real) else real
+            self.known[folder, name] = real
+        return real
+
+
+def check_files(jobs, cwd, outdir, source="plan"):
+    """Raise PlanError where a job reads a file another job of the batch writes (an image, or
+    the Fdump cache a job with -hkl writes and a job without -hkl reads where it exists), and
+    where a job's Fdump cache is another job's image: which ran first would decide an image.
+    Jobs with -hkl may share a cache (each writes it whole; none reads it).  A job that reads
+    an Fdump cache there before the batch gets its path and sha256 in `info` (fdump,
+    fdump_sha256), for the manifest."""
+    real = _Paths()
+    files = []      # (reads, writes) of each job
+    for j in jobs:
+        reads = {real(cwd, j.args[i]) for i in j.inputs if j.args[i] and i != j.fdump_at}
+        writes = {real(outdir, name) for name in j.outputs.values()}
+        if j.fdump is not None:     # a -dump name is taken from cwd, the default Fdump.bin is in outdir
+            (writes if j.writes_fdump else reads).add(real(cwd if j.fdump_at is not None else outdir, j.fdump))
+        files.append((reads, writes))
+    image = {real(outdir, name): k for k, j in enumerate(jobs) for name in j.outputs.values()}
+    writer = {path: k for k, (_, writes) in enumerate(files) for path in writes}
+    digests = {}
+    for k, (j, (reads, writes)) in enumerate(zip(jobs, files)):
+        for path in sorted(writes):
+            if image.get(path, k) != k:
+                first, second = sorted((image[path], k))
+                raise PlanError(f"{where(jobs[first], source)} and {where(jobs[second], source)} both write "
+                                f"{_shown(path, cwd)}")
+        for path in sorted(reads):
+            if writer.get(path, k) != k:
+                raise PlanError(f"{where(j, source)} reads {_shown(path, cwd)}, which "
+                                f"{where(jobs[writer[path]], source)} writes: its image would depend on which runs "
+                                "first (give each its own -dump, or run them as two batches)")
+        if j.fdump is not None and not j.writes_fdump:
+            dump = real(cwd if j.fdump_at is not None else outdir, j.fdump)
+            if dump not in digests:
+                digests[dump] = _sha256(dump)
+            if digests[dump] is not None:
+                j.info.update(fdump=dump, fdump_sha256=digests[dump])
+
+
+def _sha256(path):
+    """The sha256 of a readable file (None if there is none)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(2**20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _shown(path, cwd):
+    """A path as a message shows it: relative to cwd when it lies below it."""
+    rel = os.path.relpath(path, os.path.realpath(cwd))
+    return path if rel.startswith(os.pardir) else rel
 
 
 def where(j, source):

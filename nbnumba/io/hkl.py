@@ -263,7 +263,21 @@ def read_hkl(path, default_F, out, warn=lambda text: None, data=None, folder=WOR
         warn(f"HKL file {path} (-hkl): line {text.line_of(scanner.pos)} has an index that is not an integer: "
              f"nanoBragg.c's second pass reads indices as integers and stops there, storing {stored} of the "
              f"{hkls} entries")
+    _warn_nan(F, bounds[::2], f"HKL file {path} (-hkl)", warn)
     return HKLGrid(h_min, h_max, k_min, k_max, l_min, l_max, h_range, k_range, l_range, F, hkls)
+
+
+def _warn_nan(F, lowest, what, warn):
+    """Warn about NaN structure factors ("nan" in an HKL file, which fscanf reads): the C
+    renders the pixels that use them as NaN, 0 in its SMV images; `lowest` is (h_min, k_min,
+    l_min)."""
+    nan = np.isnan(F)
+    count = int(np.count_nonzero(nan))
+    if count:
+        h, k, l = (int(i) + low for i, low in zip(np.argwhere(nan)[0], lowest))
+        more = f" and {count - 1} more" if count > 1 else ""
+        warn(f"{what}: the structure factor of h k l = {h} {k} {l}{more} is NaN: the pixels that use it render as "
+             "NaN (0 in the SMV images), as in nanoBragg.c")
 
 
 def _ranges(bounds):
@@ -342,5 +356,6 @@ def read_fdump(path, out, warn=lambda text: None, folder=WORKING):
     payload = data[start:start + needed]
     payload += b"\0" * (-len(payload) % 8)
     F.reshape(-1)[:len(payload) // 8] = np.frombuffer(payload, dtype="<f8")
+    _warn_nan(F, values[::2], f"Fdump file {path}", warn)
     hkls = c_int(h_range * k_range * l_range)
     return HKLGrid(h_min, h_max, k_min, k_max, l_min, l_max, h_range, k_range, l_range, F, hkls)
