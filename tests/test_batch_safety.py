@@ -248,9 +248,6 @@ def test_jobs_with_their_own_fdump_or_sharing_an_hkl_file_run(tmp_path, monkeypa
     assert (tmp_path / "out" / "Fdump.bin").exists() and not (tmp_path / "own.bin").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="batch/worker.py runs a job with indir = the process's working folder, so "
-                   "a job without -hkl reads Fdump.bin there, not in its output folder as `cd OUTDIR && nbnumba ARGS` "
-                   "does (and the C); run_job(..., indir=folder, outdir=folder) fixes it")
 def test_an_fdump_there_before_the_batch_is_recorded_and_read_as_alone(tmp_path):
     write_hkl(tmp_path)
     alone = tmp_path / "alone"

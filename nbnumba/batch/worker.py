@@ -78,7 +78,7 @@ def run(args, outdir=None, settings=None):
             raise JobFailed(2, ["nbnumba batch: cannot open the output folder %s on %s: %s (workers need it on a "
                                 "shared file system)" % (outdir, socket.gethostname(), err.strerror)]) from None
         with folder:
-            outcome = run_job(list(args), _Capture(), lines.append, settings, outdir=folder)
+            outcome = run_job(list(args), _Capture(), lines.append, settings, indir=folder, outdir=folder)
     seconds = time.perf_counter() - started
     if outcome.code:
         raise JobFailed(outcome.code, lines)
