@@ -251,28 +251,28 @@ class Simulation:
 
     def _setup(self, indir, outputs):
         out, warn = self.out, self.warn
-        o = interpret(self.argv, out, warn, indir=indir)
+        options = interpret(self.argv, out, warn, indir=indir)
         self.rng = new_state()      # ran1's static state: the misset, the mosaic and the noise draw from it
-        raster = detector.raster(o, warn)
-        exposure = sources.exposure(o, out)
-        frame = detector.frame(o, raster, out)
-        mask = detector.mask(o, raster, frame, warn)
+        raster = detector.raster(options, warn)
+        exposure = sources.exposure(options, out)
+        frame = detector.frame(options, raster, out)
+        mask = detector.mask(options, raster, frame, warn)
         out(BANNER)
-        fdump = structure_factors.fdump_to_read(o, frame, out, indir, self.read_fdump)
-        sweep = steps.steps(o, out)
-        trace = self._trace_line if o.trace_fpixel >= 0 and o.trace_spixel >= 0 else None
-        det = detector.orient(o, raster, frame, out, warn, trace)
-        refuse_inexpressible(o, det, sweep)     # -nexusfile/-cbffile/-pngfile: before any file is written
-        interpolate = structure_factors.interpolation(o, out)
-        cell = crystal.cell(o, self.rng, out, warn, indir)
-        xtal = crystal.size(o, cell, exposure, det, out)
-        sf = structure_factors.structure_factors(o, fdump, interpolate, out, warn, indir, outputs)
-        structure_factors.read_stol(o, out, indir)
-        steps.print_sweep(o, sweep, out)
-        beam = sources.sources(o, det, sweep, out, indir)
-        domains = mosaic.domains(o, sweep, self.rng, out)
+        fdump = structure_factors.fdump_to_read(options, frame, out, indir, self.read_fdump)
+        sweep = steps.steps(options, out)
+        trace = self._trace_line if options.trace_fpixel >= 0 and options.trace_spixel >= 0 else None
+        det = detector.orient(options, raster, frame, out, warn, trace)
+        refuse_inexpressible(options, det, sweep)     # -nexusfile/-cbffile/-pngfile: before any file is written
+        interpolate = structure_factors.interpolation(options, out)
+        cell = crystal.cell(options, self.rng, out, warn, indir)
+        xtal = crystal.size(options, cell, exposure, det, out)
+        sf = structure_factors.structure_factors(options, fdump, interpolate, out, warn, indir, outputs)
+        structure_factors.read_stol(options, out, indir)
+        steps.print_sweep(options, sweep, out)
+        beam = sources.sources(options, det, sweep, out, indir)
+        domains = mosaic.domains(options, sweep, self.rng, out)
         sampling = steps.sampling(det, xtal, sweep, beam, warn)
-        self.records = Setup(o, det, mask, exposure, sweep, xtal, sf, beam, domains, sampling)
+        self.records = Setup(options, det, mask, exposure, sweep, xtal, sf, beam, domains, sampling)
         report.summary(self.records, out)
         self.plan = build_plan(self.records)
         return self.records
@@ -304,38 +304,38 @@ class Simulation:
     def _run(self, indir, outputs, folder):
         clock, settings = self.clock, self.settings
         with clock.phase("set-up"):
-            su = self._setup(indir, outputs) if self.records is None else self.records
-        o, d = su.options, su.detector
-        target, device, precision = select_target(o.device or settings.device, o.precision, self.warn)
+            records = self._setup(indir, outputs) if self.records is None else self.records
+        options, d = records.options, records.detector
+        target, device, precision = select_target(options.device or settings.device, options.precision, self.warn)
         self.warn.note("nbnumba: rendering on %s in %s precision" % (device, precision))
         with clock.phase("kernel load"):
             run = serial_replay.prepare(self.plan, target, settings)
         trace_idx = None
-        if o.trace_fpixel >= 0 and o.trace_spixel >= 0:
-            self.out(config_line(o.trace_spixel, o.trace_fpixel) + "\n")
-            idx = o.trace_spixel * d.fpixels + o.trace_fpixel
+        if options.trace_fpixel >= 0 and options.trace_spixel >= 0:
+            self.out(config_line(options.trace_spixel, options.trace_fpixel) + "\n")
+            idx = options.trace_spixel * d.fpixels + options.trace_fpixel
             box = run.box
-            if (box.x0 <= o.trace_fpixel <= box.x1 and box.y0 <= o.trace_spixel <= box.y1
-                    and (su.mask is None or su.mask[idx] != 0)):
+            if (box.x0 <= options.trace_fpixel <= box.x1 and box.y0 <= options.trace_spixel <= box.y1
+                    and (records.mask is None or records.mask[idx] != 0)):
                 trace_idx = idx
         with clock.phase("render"):
-            rendering = serial_replay.render(run, report.LiveReport(su, run, self.out, trace_idx), settings)
+            rendering = serial_replay.render(run, report.LiveReport(records, run, self.out, trace_idx), settings)
         with clock.phase("outputs"):
-            report.solid_angle(rendering.omega_sum, su.sampling.steps, self.out)
-            stats = statistics(su, rendering.image, run.box)
-            images = write_outputs(su, stats, rendering.image, self.rng, self.out, outputs)
+            report.solid_angle(rendering.omega_sum, records.sampling.steps, self.out)
+            stats = statistics(records, rendering.image, run.box)
+            images = write_outputs(records, stats, rendering.image, self.rng, self.out, outputs)
             interrupt.checkpoint()
             written = outputs.commit() if outputs is not None else {}
             paths = {kind: folder.path_of(name) for kind, name in written.items()}
         self.rendering = rendering
         shape = (d.spixels, d.fpixels) if d.fpixels >= 0 and d.spixels >= 0 else (-1,)   # -detpixels -10: flat
-        cell = su.crystal.cell
+        cell = records.crystal.cell
         return Result(
             rendering.image.reshape(shape), images.intimage.reshape(shape),
             images.noiseimage.reshape(shape) if images.noiseimage is not None else None,
             images.pgm.reshape(shape) if images.pgm is not None else None,
-            stats, self._stdout.getvalue() if self._stdout is not None else "", su,
+            stats, self._stdout.getvalue() if self._stdout is not None else "", records,
             device=device, precision=precision,
-            seeds={"seed": o.seed, "misset_seed": o.misset_seed, "mosaic_seed": o.mosaic_seed},
-            misset_deg=tuple(float(x) * RTD for x in cell.misset[1:4]) if o.misset[0] == -1.0 else None,
+            seeds={"seed": options.seed, "misset_seed": options.misset_seed, "mosaic_seed": options.mosaic_seed},
+            misset_deg=tuple(float(x) * RTD for x in cell.misset[1:4]) if options.misset[0] == -1.0 else None,
             paths=paths, timings=dict(clock.seconds))

@@ -62,27 +62,29 @@ def _low_part(x):
     return x - x.astype(np.float32)
 
 
-def build_plan(su):
+def build_plan(records):
     """The plan of a set-up (setup.records.Setup): the records' values under the C's names.
     Arrays are copied writable: the kernels are compiled (and cached) for writable arrays."""
-    o, d, st, cr = su.options, su.detector, su.steps, su.crystal
-    cell, g = cr.cell, su.structure_factors.grid
+    options, d, st, cr = records.options, records.detector, records.steps, records.crystal
+    cell, g = cr.cell, records.structure_factors.grid
     known = dict(
-        pixel_size=d.pixel_size, subpixel_size=su.sampling.subpixel_size, distance=d.distance,
+        pixel_size=d.pixel_size, subpixel_size=records.sampling.subpixel_size, distance=d.distance,
         close_distance=d.close_distance, detector_thick=st.detector_thick, detector_thickstep=st.detector_thickstep,
-        detector_mu=st.detector_mu, polarization=o.polarization, dmin=o.dmin, fudge=o.fudge, Na=cr.Na, Nb=cr.Nb,
-        Nc=cr.Nc, default_F=o.default_F, I_bg=su.exposure.I_bg, water_size=o.water_size, phi0=o.phi0,
-        phistep=st.phistep, r_e_sqr=o.r_e_sqr, fluence=su.exposure.fluence,
-        fpixels=d.fpixels, spixels=d.spixels, oversample=su.sampling.oversample,
-        detector_thicksteps=st.detector_thicksteps, sources=len(su.sources.table), phisteps=st.phisteps,
-        mosaic_domains=st.mosaic_domains, steps=su.sampling.steps, curved_detector=o.curved_detector,
-        point_pixel=o.point_pixel, nopolar=o.nopolar, oversample_thick=o.oversample_thick,
-        oversample_polar=o.oversample_polar, oversample_omega=o.oversample_omega, xtal_shape=o.xtal_shape,
+        detector_mu=st.detector_mu, polarization=options.polarization, dmin=options.dmin, fudge=options.fudge,
+        Na=cr.Na, Nb=cr.Nb, Nc=cr.Nc, default_F=options.default_F, I_bg=records.exposure.I_bg,
+        water_size=options.water_size, phi0=options.phi0,
+        phistep=st.phistep, r_e_sqr=options.r_e_sqr, fluence=records.exposure.fluence,
+        fpixels=d.fpixels, spixels=d.spixels, oversample=records.sampling.oversample,
+        detector_thicksteps=st.detector_thicksteps, sources=len(records.sources.table), phisteps=st.phisteps,
+        mosaic_domains=st.mosaic_domains, steps=records.sampling.steps, curved_detector=options.curved_detector,
+        point_pixel=options.point_pixel, nopolar=options.nopolar, oversample_thick=options.oversample_thick,
+        oversample_polar=options.oversample_polar, oversample_omega=options.oversample_omega,
+        xtal_shape=options.xtal_shape,
         hkls=g.hkls, h_min=g.h_min, h_max=g.h_max, h_range=g.h_range, k_min=g.k_min, k_max=g.k_max,
         k_range=g.k_range, l_min=g.l_min, l_max=g.l_max, l_range=g.l_range, roi_xmin=d.roi_xmin,
         roi_xmax=d.roi_xmax, roi_ymin=d.roi_ymin, roi_ymax=d.roi_ymax,
-        interpolate=su.structure_factors.interpolate,
-        sweep_rotates=any(o.phi0 + st.phistep * phi_tic != 0.0 for phi_tic in range(st.phisteps)))
+        interpolate=records.structure_factors.interpolate,
+        sweep_rotates=any(options.phi0 + st.phistep * phi_tic != 0.0 for phi_tic in range(st.phisteps)))
     vectors = dict(fdet=d.fdet_vector, sdet=d.sdet_vector, odet=d.odet_vector, pix0=d.pix0_vector,
                    beam=d.beam_vector, polar=d.polar_vector, a_star=cell.a_star, b_star=cell.b_star,
                    c_star=cell.c_star)
@@ -91,8 +93,8 @@ def build_plan(su):
     params = np.zeros(1, dtype=PARAMS)
     for name in PARAMS.names:
         params[name] = known[name]
-    mask = np.array(su.mask) if su.mask is not None else np.zeros(0, dtype=np.uint16)
-    cells = lattice_table(cell.a0, cell.b0, cell.c0, o.phi0, st.phistep, st.phisteps, d.spindle_vector,
-                          su.mosaic.umats, st.mosaic_spread)
-    return RenderPlan(params, np.array(su.sources.table), cells, np.ascontiguousarray(cells[..., 1:4]).ravel(),
+    mask = np.array(records.mask) if records.mask is not None else np.zeros(0, dtype=np.uint16)
+    cells = lattice_table(cell.a0, cell.b0, cell.c0, options.phi0, st.phistep, st.phisteps, d.spindle_vector,
+                          records.mosaic.umats, st.mosaic_spread)
+    return RenderPlan(params, np.array(records.sources.table), cells, np.ascontiguousarray(cells[..., 1:4]).ravel(),
                       np.array(g.F, dtype=np.float64), mask, d.pixels)

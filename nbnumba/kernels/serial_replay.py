@@ -67,11 +67,11 @@ class RenderResult:
         self.render = render          # the target's render object (device, precision, ...)
 
 
-def _after_rerender(run, box, bit, first, pixel, pixel_has_it, t_hi):
+def _after_rerender(run, box, bit, first, pixel, rerendered_first, t_hi):
     """The chunk's first pixel with flag `bit` once `pixel` (the chunk's first executed pixel,
-    so no earlier pixel has the flag) has been rendered again: pixel_has_it is what the
-    re-render reported for it."""
-    if pixel_has_it != NO_PIXEL:
+    so no earlier pixel has the flag) has been rendered again: rerendered_first is the first
+    pixel with the flag the re-render reported (that pixel, or NO_PIXEL)."""
+    if rerendered_first != NO_PIXEL:
         return pixel
     if first != pixel:
         return first

@@ -36,17 +36,17 @@ DESCRIPTIONS = {
 MARK = np.array([255, 0, 0], dtype=np.uint8)     # the beam centre's colour in the picture
 
 
-def data_image(su, intimage, noiseimage):
+def data_image(records, intimage, noiseimage):
     """(pixels (slow, fast), kind): the noise image if the run computed one, else the int image."""
     pixels, kind = (noiseimage, "noise") if noiseimage is not None else (intimage, "int")
-    d = su.detector
+    d = records.detector
     return np.asarray(pixels).reshape(d.spixels, d.fpixels), kind
 
 
-def requests(o):
+def requests(options):
     """[(flag, file name)] of the data sets the options ask for."""
-    return [(flag, name) for flag, name in (("-nexusfile", o.nexusfilename), ("-cbffile", o.cbffilename),
-                                            ("-pngfile", o.pngfilename)) if name is not None]
+    return [(flag, name) for flag, name in (("-nexusfile", options.nexusfilename), ("-cbffile", options.cbffilename),
+                                            ("-pngfile", options.pngfilename)) if name is not None]
 
 
 def standard_axes(g):
@@ -57,23 +57,23 @@ def standard_axes(g):
             and np.abs(g.rotation_axis - (1.0, 0.0, 0.0)).max() <= STANDARD_AXES)
 
 
-def _obstacles(o):
+def _obstacles(options):
     """The flags that take a detector off miniCBF's standard axes."""
-    named = ["-curved_det"] if o.curved_detector else []
-    named += ["-twotheta"] if o.detector_twotheta != 0.0 else []
-    named += ["-detector_rot" + a for a in "xyz" if getattr(o, "detector_rot" + a) != 0.0]
+    named = ["-curved_det"] if options.curved_detector else []
+    named += ["-twotheta"] if options.detector_twotheta != 0.0 else []
+    named += ["-detector_rot" + a for a in "xyz" if getattr(options, "detector_rot" + a) != 0.0]
     named += {ADXV: ["-adxv"], DIALS: ["-dials"],
               CUSTOM: ["the custom vectors (-fdet_vector -sdet_vector -odet_vector -beam_vector -spindle_axis)"]
-              }.get(o.beam_convention, [])
+              }.get(options.beam_convention, [])
     return ", ".join(named) or "its detector axes"
 
 
-def refuse_inexpressible(o, detector, steps, wanted=None):
+def refuse_inexpressible(options, detector, steps, wanted=None):
     """Raise NBError, one line naming the flag, where a requested data set (`wanted`: the
     flags; default: those of the options) cannot carry the run: a detector without pixels; a
     geometry with no direction; -curved_det in a NeXus file; a geometry off the standard axes
     in a miniCBF (-nexusfile carries every flat one); -nexusfile without the nexus extra."""
-    wanted = [flag for flag, _ in requests(o)] if wanted is None else wanted
+    wanted = [flag for flag, _ in requests(options)] if wanted is None else wanted
     if wanted and (detector.fpixels <= 0 or detector.spixels <= 0):
         raise NBError("ERROR: %s: the detector has %d x %d pixels, no image to write (-detpixels/-detsize/-pixel)"
                       % (wanted[0], detector.fpixels, detector.spixels))
@@ -81,7 +81,7 @@ def refuse_inexpressible(o, detector, steps, wanted=None):
     if not carriers:
         return
     try:
-        g = geometry(o, detector, steps)
+        g = geometry(options, detector, steps)
     except NBError as error:
         raise NBError(error.message.replace("ERROR: ", "ERROR: %s: " % carriers[0], 1)) from None
     if not (all(np.isfinite(v).all() for v in (g.origin, g.fast_axis, g.slow_axis, g.rotation_axis))
@@ -93,35 +93,35 @@ def refuse_inexpressible(o, detector, steps, wanted=None):
             raise NBError("ERROR: -nexusfile cannot carry -curved_det: NXmx describes flat detector modules, and "
                           "-curved_det puts every pixel at the same distance from the crystal")
         try:
-            require_h5py("-nexusfile", o.nexus_compression)
+            require_h5py("-nexusfile", options.nexus_compression)
         except ImportError as missing:
             raise NBError(str(missing)) from None
     if "-cbffile" in wanted and not standard_axes(g):
         raise NBError("ERROR: -cbffile cannot carry this geometry (%s): a miniCBF header describes a flat detector "
-                      "facing the beam with its fast axis along the spindle; use -nexusfile" % _obstacles(o))
+                      "facing the beam with its fast axis along the spindle; use -nexusfile" % _obstacles(options))
 
 
-def rendered(su):
+def rendered(records):
     """(slow, fast) bool array: the pixels the C renders (inside the ROI box, and the -mask's)."""
-    d = su.detector
+    d = records.detector
     inside = np.zeros((d.spixels, d.fpixels), dtype=bool)
     box = RoiBox.of(d)
     inside[box.y0:box.y0 + box.rows, box.x0:box.x0 + box.width] = True
-    if su.mask is not None:
-        inside &= (su.mask[:d.pixels] != 0).reshape(d.spixels, d.fpixels)
+    if records.mask is not None:
+        inside &= (records.mask[:d.pixels] != 0).reshape(d.spixels, d.fpixels)
     return inside
 
 
-def nexus_file(su, intimage, noiseimage):
+def nexus_file(records, intimage, noiseimage):
     """The bytes of the run's -nexusfile (an NXmx file of one image)."""
-    o = su.options
-    g = geometry(o, su.detector, su.steps)
-    pixels, kind = data_image(su, intimage, noiseimage)
+    options = records.options
+    g = geometry(options, records.detector, records.steps)
+    pixels, kind = data_image(records, intimage, noiseimage)
     start = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return nxmx_bytes(g, pixels[np.newaxis], [g.phi_start], compression=o.nexus_compression, kind=kind,
-                      description=DESCRIPTIONS[kind], saturation=SATURATION, data_offset=-o.adc_offset,
-                      mask=(~rendered(su)).astype(np.uint32), program=PROGRAM, version=__version__,
-                      command_line=shlex.join([PROGRAM, *o.argv]), start_time=start)
+    return nxmx_bytes(g, pixels[np.newaxis], [g.phi_start], compression=options.nexus_compression, kind=kind,
+                      description=DESCRIPTIONS[kind], saturation=SATURATION, data_offset=-options.adc_offset,
+                      mask=(~rendered(records)).astype(np.uint32), program=PROGRAM, version=__version__,
+                      command_line=shlex.join([PROGRAM, *options.argv]), start_time=start)
 
 
 def cbf_header(g):
@@ -140,11 +140,11 @@ def cbf_header(g):
                     "Detector_2theta 0 deg.", "Phi %s deg." % r(g.phi_start)]
 
 
-def cbf_file(su, intimage, noiseimage):
+def cbf_file(records, intimage, noiseimage):
     """The bytes of the run's -cbffile (a miniCBF of the GENERIC_MINI convention, which dxtbx
     gives simulated detectors of any size; its Pilatus class wants real module layouts)."""
-    g = geometry(su.options, su.detector, su.steps)
-    pixels, _ = data_image(su, intimage, noiseimage)
+    g = geometry(records.options, records.detector, records.steps)
+    pixels, _ = data_image(records, intimage, noiseimage)
     return minicbf_bytes(PROGRAM, "GENERIC_MINI", cbf_header(g), pixels)
 
 
@@ -166,10 +166,10 @@ def picture(pixels, beam_px):
     return rgb
 
 
-def png_file(su, intimage, noiseimage):
+def png_file(records, intimage, noiseimage):
     """The bytes of the run's -pngfile."""
-    d = su.detector
-    pixels, _ = data_image(su, intimage, noiseimage)
+    d = records.detector
+    pixels, _ = data_image(records, intimage, noiseimage)
     return encode_png(picture(pixels, (np.float64(d.Fbeam) / d.pixel_size, np.float64(d.Sbeam) / d.pixel_size)))
 
 
@@ -177,8 +177,8 @@ BUILDERS = {"-nexusfile": nexus_file, "-cbffile": cbf_file, "-pngfile": png_file
 KINDS = {"-nexusfile": "nexus", "-cbffile": "cbf", "-pngfile": "png"}     # their names in Result.paths
 
 
-def write_datasets(su, intimage, noiseimage, outputs):
+def write_datasets(records, intimage, noiseimage, outputs):
     """Add the data sets the run asks for (-nexusfile, -cbffile, -pngfile) to `outputs` (an
     outfile.Outputs, committed with the C's own files)."""
-    for flag, name in requests(su.options):
-        outputs.add(name, [BUILDERS[flag](su, intimage, noiseimage)], KINDS[flag])
+    for flag, name in requests(records.options):
+        outputs.add(name, [BUILDERS[flag](records, intimage, noiseimage)], KINDS[flag])

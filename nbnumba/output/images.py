@@ -46,25 +46,25 @@ def pgm_pixels(image, fpixels, x0, x1, y0, y1, scale):
     return out
 
 
-def smv_values(su):
+def smv_values(records):
     """The C variables the SMV header prints (io.images.smv_header_bytes), from the set-up."""
-    d = su.detector
+    d = records.detector
     return dict(fpixels=d.fpixels, spixels=d.spixels, pixel_size=d.pixel_size, distance=d.distance,
-                lambda0=su.options.lambda0, Xbeam=d.Xbeam, Ybeam=d.Ybeam, Fbeam=d.Fbeam, Sbeam=d.Sbeam,
+                lambda0=records.options.lambda0, Xbeam=d.Xbeam, Ybeam=d.Ybeam, Fbeam=d.Fbeam, Sbeam=d.Sbeam,
                 detsize_s=d.detsize_s, dials_origin=tuple(d.dials_origin[1:4]), ORGX=d.ORGX, ORGY=d.ORGY,
-                close_distance=d.close_distance, phi0=su.options.phi0, osc=su.steps.osc,
+                close_distance=d.close_distance, phi0=records.options.phi0, osc=records.steps.osc,
                 detector_twotheta=d.detector_twotheta)
 
 
-def scales(o, stats):
+def scales(options, stats):
     """(intfile_scale, pgm_scale): -scale and -pgmscale, or the C's automatic ones (55000 /
     max_I; 250 / (5 rmsd), else the int scale)."""
-    intfile_scale = o.intfile_scale
+    intfile_scale = options.intfile_scale
     if intfile_scale <= 0.0:
         intfile_scale = 1.0
         if stats.max_I > 0.0:
             intfile_scale = 55000.0 / stats.max_I
-    pgm_scale = o.pgm_scale
+    pgm_scale = options.pgm_scale
     if pgm_scale <= 0.0:
         pgm_scale = intfile_scale
         if stats.rmsd > 0.0:
@@ -81,49 +81,49 @@ class Images:
     noiseimage: object
 
 
-def write_outputs(su, stats, image, rng, out, outputs=None):
+def write_outputs(records, stats, image, rng, out, outputs=None):
     """Float, int, PGM and noise images with the C's messages and auto-scales (lines
     ~3120-3290), each added to `outputs` (an io.outfile.Outputs: written when the run
     commits it; None writes nothing); rng: the shared RNG state (the noise draws from it).
     Returns Images."""
-    o, d = su.options, su.detector
+    options, d = records.options, records.detector
     box = RoiBox.of(d).bounds
-    out("writing %s as %d %d-byte floats\n" % (o.floatfilename, d.pixels, 4))
+    out("writing %s as %d %d-byte floats\n" % (options.floatfilename, d.pixels, 4))
     if outputs is not None:
-        outputs.add(o.floatfilename, float_file(image), "float")
+        outputs.add(options.floatfilename, float_file(image), "float")
     out(c_format("max_I = %g  at %g %g\n", (stats.max_I, stats.max_I_x, stats.max_I_y)))
     out(c_format("mean= %g rms= %g rmsd= %g\n", (stats.avg, stats.rms, stats.rmsd)))
-    intfile_scale, pgm_scale = scales(o, stats)
+    intfile_scale, pgm_scale = scales(options, stats)
     out(c_format("intfile_scale = %g\n", (intfile_scale,)))
-    header = smv_values(su)
-    ints = _int_image(image, d.fpixels, *box, intfile_scale, o.adc_offset)
-    out("writing %s as %d-byte integers\n" % (o.intfilename, 2))
+    header = smv_values(records)
+    ints = _int_image(image, d.fpixels, *box, intfile_scale, options.adc_offset)
+    out("writing %s as %d-byte integers\n" % (options.intfilename, 2))
     if outputs is not None:
-        outputs.add(o.intfilename, smv_file(smv_header_bytes(header, noise=False), ints), "int")
+        outputs.add(options.intfilename, smv_file(smv_header_bytes(header, noise=False), ints), "int")
 
     pgm = None
-    if o.write_pgm:
+    if options.write_pgm:
         out(c_format("pgm_scale = %g\n", (pgm_scale,)))
         pgm = pgm_pixels(image, d.fpixels, *box, pgm_scale)
-        out("writing %s as %d-byte integers\n" % (o.pgmfilename, 1))
+        out("writing %s as %d-byte integers\n" % (options.pgmfilename, 1))
         if outputs is not None:
-            outputs.add(o.pgmfilename, pgm_file(d.fpixels, d.spixels, pgm_scale, pgm), "pgm")
+            outputs.add(options.pgmfilename, pgm_file(d.fpixels, d.spixels, pgm_scale, pgm), "pgm")
 
-    seed = np.array([o.seed], dtype=np.int64)
-    if not o.calculate_noise:
-        return _with_datasets(su, Images(ints, pgm, None), outputs)
+    seed = np.array([options.seed], dtype=np.int64)
+    if not options.calculate_noise:
+        return _with_datasets(records, Images(ints, pgm, None), outputs)
     noise = ints.copy()     # the C reuses the int image's buffer: pixels outside the ROI stay as they are there
-    total, overloads = noise_image(image, d.fpixels, *box, float(o.adc_offset), noise, seed, rng[0], rng[1])
+    total, overloads = noise_image(image, d.fpixels, *box, float(options.adc_offset), noise, seed, rng[0], rng[1])
     out(c_format("%.0f photons on noise image (%d overloads)\n", (total, overloads)))
-    out("writing %s as %d-byte integers\n" % (o.noisefilename, 2))
+    out("writing %s as %d-byte integers\n" % (options.noisefilename, 2))
     if outputs is not None:
-        outputs.add(o.noisefilename, smv_file(smv_header_bytes(header, noise=True), noise), "noise")
-    return _with_datasets(su, Images(ints, pgm, noise), outputs)
+        outputs.add(options.noisefilename, smv_file(smv_header_bytes(header, noise=True), noise), "noise")
+    return _with_datasets(records, Images(ints, pgm, noise), outputs)
 
 
-def _with_datasets(su, images, outputs):
+def _with_datasets(records, images, outputs):
     """The images, once the data sets the run asks for (-nexusfile, -cbffile, -pngfile:
     output/datasets.py) are added to `outputs` after the C's files."""
     if outputs is not None:
-        write_datasets(su, images.intimage, images.noiseimage, outputs)
+        write_datasets(records, images.intimage, images.noiseimage, outputs)
     return images

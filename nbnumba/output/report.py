@@ -12,22 +12,22 @@ from nbnumba.constants import GAUSS, ROUND, RTD, SQUARE, TOPHAT
 
 _SHAPE_NAMES = {SQUARE: "parallelpiped", ROUND: "ellipsoidal", GAUSS: "gaussian", TOPHAT: "tophat-spot"}
 
-def summary(su, out):
-    """The set-up summary printed just before the render (lines ~2398-2450); su: setup.records.Setup."""
-    o, d, st, cr = su.options, su.detector, su.steps, su.crystal
-    g = su.structure_factors.grid
-    out(c_format("  %d initialized hkls (all others =%g)\n", (g.hkls, o.default_F)))
-    out(c_format("  %s xtal: %.0fx%.0fx%.0f cells\n", (_SHAPE_NAMES[o.xtal_shape], cr.Na, cr.Nb, cr.Nc)))
-    out(c_format("  wave=%g meters +/- %g%% in %d steps\n", (o.lambda0, st.dispersion * 100, st.dispsteps)))
-    if o.nopolar:
+def summary(records, out):
+    """The set-up summary printed just before the render (lines ~2398-2450); records: setup.records.Setup."""
+    options, d, st, cr = records.options, records.detector, records.steps, records.crystal
+    g = records.structure_factors.grid
+    out(c_format("  %d initialized hkls (all others =%g)\n", (g.hkls, options.default_F)))
+    out(c_format("  %s xtal: %.0fx%.0fx%.0f cells\n", (_SHAPE_NAMES[options.xtal_shape], cr.Na, cr.Nb, cr.Nc)))
+    out(c_format("  wave=%g meters +/- %g%% in %d steps\n", (options.lambda0, st.dispersion * 100, st.dispsteps)))
+    if options.nopolar:
         out("  polarization effect disabled\n")
     else:
-        out(c_format("  Kahn polarization factor: %f\n", (o.polarization,)))
-    if o.curved_detector:
+        out(c_format("  Kahn polarization factor: %f\n", (options.polarization,)))
+    if options.curved_detector:
         out("  curved detector: all pixels same distance from origin\n")
-    if o.point_pixel:
+    if options.point_pixel:
         out("  pixel obliquity effect disabled\n")
-    out(c_format("  incident fluence: %g photons/m^2\n", (su.exposure.fluence,)))
+    out(c_format("  incident fluence: %g photons/m^2\n", (records.exposure.fluence,)))
     out(c_format("  distance=%g detsize=%gx%g  pixel=%g meters (%dx%d pixels)\n",
                  (d.distance, d.detsize_f, d.detsize_s, d.pixel_size, d.fpixels, d.spixels)))
     out(c_format("  sensor is %g m thick in %d layers with mu= %g\n",
@@ -48,20 +48,21 @@ def summary(su, out):
     out("  roi: %d < x < %d && %d < y < %d\n" % (d.roi_xmin, d.roi_xmax, d.roi_ymin, d.roi_ymax))
     out(c_format("  hdivrange=%g hdivstep=%g  radians\n", (st.hdivrange, st.hdivstep)))
     out(c_format("  vdivrange=%g vdivstep=%g  radians\n", (st.vdivrange, st.vdivstep)))
-    out("  %d divergence steps\n" % su.sources.divsteps)
-    out("  %d sources\n" % len(su.sources.table))
+    out("  %d divergence steps\n" % records.sources.divsteps)
+    out("  %d sources\n" % len(records.sources.table))
     out(c_format("  %d mosaic domains over mosaic spread of %g degrees\n", (st.mosaic_domains, st.mosaic_spread * RTD)))
-    out(c_format("  %d phi steps from %g to %g degrees\n", (st.phisteps, o.phi0 * RTD, (o.phi0 + st.osc) * RTD)))
-    extras = "".join(t for flag, t in ((o.oversample_thick, " +thick"), (o.oversample_polar, " +polar"),
-                                      (o.oversample_omega, " +omega")) if flag)
-    oversample = su.sampling.oversample
+    out(c_format("  %d phi steps from %g to %g degrees\n",
+                 (st.phisteps, options.phi0 * RTD, (options.phi0 + st.osc) * RTD)))
+    extras = "".join(t for flag, t in ((options.oversample_thick, " +thick"), (options.oversample_polar, " +polar"),
+                                      (options.oversample_omega, " +omega")) if flag)
+    oversample = records.sampling.oversample
     out("  %dx%d pixel oversample steps%s\n" % (oversample, oversample, extras))
-    if su.mask is not None:
-        out("  skipping zero-flagged pixels in %s\n" % o.maskfilename)
-    if o.calculate_noise:
+    if records.mask is not None:
+        out("  skipping zero-flagged pixels in %s\n" % options.maskfilename)
+    if options.calculate_noise:
         out("\n  noise image paramters:\n")
-        out("  seed: %d\n" % o.seed)
-        out(c_format("  water droplet size: %g m\n", (o.water_size,)))
+        out("  seed: %d\n" % options.seed)
+        out(c_format("  water droplet size: %g m\n", (options.water_size,)))
 
 
 def solid_angle(omega_sum, steps, out):
@@ -90,11 +91,11 @@ class LiveReport:
     prints while rendering the pixel where interpolation stops.  The C's progress counter
     counts the rendered pixels (ROI, mask not 0) before the current one."""
 
-    def __init__(self, su, run, out, trace_idx=None):
-        """su: the set-up records; run: the target's render (its plan, box and `pixel`, the
+    def __init__(self, records, run, out, trace_idx=None):
+        """records: the set-up records; run: the target's render (its plan, box and `pixel`, the
         single-pixel render -printout, the trace and the warning use); trace_idx: raster index
         of the -trace_pixel pixel when the C renders it, else None."""
-        self.su, self.run, self.out = su, run, out
+        self.records, self.run, self.out = records, run, out
         self.box, plan = run.box, run.plan
         self.trace_idx = trace_idx
         self.mask_rows = None
@@ -102,9 +103,9 @@ class LiveReport:
             box_mask = self.box.window(plan.mask) != 0
             self.mask_rows = box_mask
             self.rows_before = np.concatenate(([0], np.cumsum(box_mask.sum(axis=1))))
-        o = su.options
-        self.lines = [] if o.printout else _progress_lines(o.progress_meter, su.detector.progress_pixels,
-                                                           self._count(self.box.size))
+        options = records.options
+        self.lines = [] if options.printout else _progress_lines(
+            options.progress_meter, records.detector.progress_pixels, self._count(self.box.size))
         self.next_line = 0
         self.done = 0              # box pixels reported
         self.warned = False
@@ -118,23 +119,24 @@ class LiveReport:
         return int(self.rows_before[row]) + partial
 
     def __call__(self, t_done, unrot_idx, interp_cut):
-        o, fpixels, pixel = self.su.options, self.su.detector.fpixels, self.run.pixel
+        options, fpixels, pixel = self.records.options, self.records.detector.fpixels, self.run.pixel
         count_hi = self._count(t_done)
         events = []     # (progress count of the pixel, 0: during it / 1: after it, text or raster index)
-        if o.printout:
+        if options.printout:
             t = np.arange(self.done, t_done)
             if self.mask_rows is not None:
                 t = t[self.mask_rows.ravel()[t]]
             first = self._count(self.done)
             for count, idx in enumerate(self.box.raster(t).tolist(), start=first):
                 fpixel, spixel = idx % fpixels, idx // fpixels
-                if (fpixel == o.printout_fpixel and spixel == o.printout_spixel) or o.printout_fpixel < 0:
+                if ((fpixel == options.printout_fpixel and spixel == options.printout_spixel)
+                        or options.printout_fpixel < 0):
                     events.append((count, 1, idx))
         while self.next_line < len(self.lines) and self.lines[self.next_line][0] < count_hi:
             events.append((self.lines[self.next_line][0], 1, self.lines[self.next_line][1]))
             self.next_line += 1
         if self.trace_idx is not None and self.box.index(self.trace_idx) < t_done:
-            lines = pixel_trace(self.su, pixel, self.trace_idx, unrot_idx, interp_cut)
+            lines = pixel_trace(self.records, pixel, self.trace_idx, unrot_idx, interp_cut)
             events.append((self._count(self.box.index(self.trace_idx)), 0, "".join(line + "\n" for line in lines)))
             self.trace_idx = None
         if interp_cut != NO_PIXEL and not self.warned:
@@ -145,7 +147,7 @@ class LiveReport:
             if isinstance(what, str):
                 self.out(what)
             else:
-                _printout(self.su, self.run.plan, pixel, what, unrot_idx, interp_cut, self.out)
+                _printout(self.records, self.run.plan, pixel, what, unrot_idx, interp_cut, self.out)
         self.done = t_done
 
 
@@ -156,18 +158,19 @@ def _interpolation_warning(pixel, idx, unrot_idx):
                     (last.oor_h, last.oor_k, last.oor_l, c_dtoi(last.oor_h0), c_dtoi(last.oor_k0), c_dtoi(last.oor_l0)))
 
 
-def _printout(su, plan, pixel, idx, unrot_idx, interp_cut, out):
+def _printout(records, plan, pixel, idx, unrot_idx, interp_cut, out):
     """The C's -printout block of pixel idx."""
-    fpixel, spixel = idx % su.detector.fpixels, idx // su.detector.fpixels
+    fpixel, spixel = idx % records.detector.fpixels, idx // records.detector.fpixels
     value, last = pixel(idx, unrot_idx, interp_cut)
     pos = (0.0, last.pos1, last.pos2, last.pos3)
     twotheta = math.atan2(math.sqrt(pos[2] * pos[2] + pos[3] * pos[3]), pos[1])
-    test = math.sin(twotheta / 2.0) / (su.options.lambda0 * 1e10)
+    test = math.sin(twotheta / 2.0) / (records.options.lambda0 * 1e10)
     out(c_format("%4d %4d : stol = %g or %g\n", (fpixel, spixel, last.stol, test)))
     out(c_format("at %g %g %g\n", (pos[1], pos[2], pos[3])))
-    out(c_format("hkl= %f %f %f  hkl0= %d %d %d\n", (last.h, last.k, last.l, c_dtoi(last.h0), c_dtoi(last.k0), c_dtoi(last.l0))))
+    out(c_format("hkl= %f %f %f  hkl0= %d %d %d\n",
+                 (last.h, last.k, last.l, c_dtoi(last.h0), c_dtoi(last.k0), c_dtoi(last.l0))))
     out(c_format(" F_cell=%g  F_latt=%g   I = %g\n", (last.F_cell, last.F_latt, last.I)))
-    out(c_format("I/steps %15.10g\n", (last.I / su.sampling.steps,)))
+    out(c_format("I/steps %15.10g\n", (last.I / records.sampling.steps,)))
     out(c_format("polar   %15.10g\n", (last.polar,)))
     out(c_format("omega   %15.10g\n", (last.omega_pixel,)))
     out(c_format("capfrac %15.10g\n", (last.capture_fraction,)))

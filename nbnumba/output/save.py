@@ -16,8 +16,8 @@ FLAGS = {".img": "-intfile", ".bin": "-floatfile", ".pgm": "-pgmfile", ".h5": "-
 
 def save(result, path):
     """Write `result`'s image to `path` (see simulation.Result.save)."""
-    su = result.setup
-    d = su.detector
+    records = result.setup
+    d = records.detector
     flag = FLAGS.get(os.path.splitext(os.fspath(path))[1].lower())
     if flag is None:
         raise NBError("ERROR: cannot tell the format of %s: name it .img, .bin, .pgm, .h5, .nxs, .cbf or .png"
@@ -27,12 +27,12 @@ def save(result, path):
     elif flag == "-intfile":
         noise = result.noiseimage is not None
         pixels = result.noiseimage if noise else result.intimage
-        write_output(path, smv_file(smv_header_bytes(smv_values(su), noise=noise), pixels))
+        write_output(path, smv_file(smv_header_bytes(smv_values(records), noise=noise), pixels))
     elif flag == "-pgmfile":
-        _, pgm_scale = scales(su.options, result.statistics)
+        _, pgm_scale = scales(records.options, result.statistics)
         pgm = result.pgm if result.pgm is not None else \
             pgm_pixels(result.image.ravel(), d.fpixels, *RoiBox.of(d).bounds, pgm_scale)
         write_output(path, pgm_file(d.fpixels, d.spixels, pgm_scale, pgm))
     else:
-        refuse_inexpressible(su.options, d, su.steps, [flag])
-        write_output(path, [BUILDERS[flag](su, result.intimage, result.noiseimage)])
+        refuse_inexpressible(records.options, d, records.steps, [flag])
+        write_output(path, [BUILDERS[flag](records, result.intimage, result.noiseimage)])

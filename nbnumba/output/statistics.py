@@ -62,11 +62,11 @@ def _rmsd(image, fpixels, x0, x1, y0, y1, avg):
     return sumsqr, sumn
 
 
-def statistics(su, image, box):
+def statistics(records, image, box):
     """The C's max_I (and where), mean, rms and rmsd of the float image over the pixels the
     render visited: the ROI box (setup.detector.RoiBox) less the masked-off pixels."""
-    d, sampling = su.detector, su.sampling
-    mask = su.mask if su.mask is not None else NO_MASK
+    d, sampling = records.detector, records.sampling
+    mask = records.mask if records.mask is not None else NO_MASK
     total, sumsqr, sumn, max_I, max_idx = _stats(image, d.fpixels, *box.bounds, mask)
     max_I_x = max_I_y = 0.0
     if max_idx >= 0:

@@ -68,26 +68,26 @@ def config_line(spixel, fpixel):
     return "%s_CONFIG: tracing pixel (spixel=%d, fpixel=%d)" % (PREFIX, spixel, fpixel)
 
 
-def pixel_trace(su, pixel, idx, unrot_idx, interp_cut):
+def pixel_trace(records, pixel, idx, unrot_idx, interp_cut):
     """The TRACE_PY lines of rendered pixel idx (printed where the C prints them: while it
     renders that pixel), from its entry state in the run; pixel: the target's single-pixel
     render (kernels/cpu.py, kernels/cuda.py)."""
-    o, st, sampling = su.options, su.steps, su.sampling
+    options, st, sampling = records.options, records.steps, records.sampling
     rows = 2 + st.detector_thicksteps * sampling.oversample ** 2 * (5 + st.phisteps)
     tr = np.zeros(rows, dtype=L.TRACE_ROW)
     test, last = pixel(idx, unrot_idx, interp_cut, tr)
     lines = []
     for row in tr.view(np.recarray)[1:1 + tr[0]["code"]]:
-        lines.extend(_event_lines(su.detector, row))
+        lines.extend(_event_lines(records.detector, row))
     lines += [
         pixel_line("I_before_scaling", last.I),
-        pixel_line("r_e_meters", math.sqrt(o.r_e_sqr)),
-        pixel_line("r_e_sqr", o.r_e_sqr),
-        pixel_line("fluence_photons_per_m2", su.exposure.fluence),
+        pixel_line("r_e_meters", math.sqrt(options.r_e_sqr)),
+        pixel_line("r_e_sqr", options.r_e_sqr),
+        pixel_line("fluence_photons_per_m2", records.exposure.fluence),
         pixel_line("steps", sampling.steps, ints=True),
-        pixel_line("oversample_thick", o.oversample_thick, ints=True),
-        pixel_line("oversample_polar", o.oversample_polar, ints=True),
-        pixel_line("oversample_omega", o.oversample_omega, ints=True),
+        pixel_line("oversample_thick", options.oversample_thick, ints=True),
+        pixel_line("oversample_polar", options.oversample_polar, ints=True),
+        pixel_line("oversample_omega", options.oversample_omega, ints=True),
         pixel_line("capture_fraction", last.capture_fraction),
         pixel_line("polar", last.polar),
         pixel_line("omega_pixel", last.omega_pixel),
