@@ -79,31 +79,20 @@ def test_signal_at_each_step_of_a_renamed_write(handlers, tmp_path, monkeypatch,
     assert os.listdir(tmp_path) == ["out.bin"]
 
 
-def test_signal_as_an_in_place_write_is_prepared(handlers, tmp_path, monkeypatch):
+@pytest.mark.parametrize("step, kept", [("posix_fallocate", True), ("pwrite", False)],
+                         ids=["reserved", "writing"])
+def test_signal_during_an_in_place_write(handlers, tmp_path, monkeypatch, step, kept):
     """A hard-linked file is overwritten in place: a signal just after its space is reserved
-    gives the space back, the file as it was."""
+    (the file is prepared) gives the space back, the file as it was; one during the write
+    (the commit) waits for the write to complete."""
     target, link = tmp_path / "out.bin", tmp_path / "link.bin"
     target.write_bytes(OLD)
     os.link(target, link)
-    signal_after(monkeypatch, os, "posix_fallocate", signal.SIGTERM)
+    signal_after(monkeypatch, os, step, signal.SIGTERM)
     with pytest.raises(interrupt.Interrupted) as stop:
         write_output(target, [b"a" * 5000, b"b" * 5000])
     assert stop.value.signum == signal.SIGTERM
-    assert link.read_bytes() == OLD
-    assert target.stat().st_nlink == 2
-    assert sorted(os.listdir(tmp_path)) == ["link.bin", "out.bin"]
-
-
-def test_signal_in_the_middle_of_an_in_place_write(handlers, tmp_path, monkeypatch):
-    """A signal during the in-place write of the commit waits for the write to complete."""
-    target, link = tmp_path / "out.bin", tmp_path / "link.bin"
-    target.write_bytes(OLD)
-    os.link(target, link)
-    signal_after(monkeypatch, os, "pwrite", signal.SIGTERM)
-    with pytest.raises(interrupt.Interrupted) as stop:
-        write_output(target, [b"a" * 5000, b"b" * 5000])
-    assert stop.value.signum == signal.SIGTERM
-    assert link.read_bytes() == b"a" * 5000 + b"b" * 5000
+    assert link.read_bytes() == (OLD if kept else b"a" * 5000 + b"b" * 5000)
     assert target.stat().st_nlink == 2
     assert sorted(os.listdir(tmp_path)) == ["link.bin", "out.bin"]
 
