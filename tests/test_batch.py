@@ -195,17 +195,24 @@ def test_resume_skips_every_complete_image(tmp_path):
     assert manifest["counts"]["skipped"] == 4
 
 
-def test_an_interrupted_series_resumes_where_it_stopped(alone, tmp_path):
-    write_hkl(tmp_path)
-    (tmp_path / "s.plan").write_text("--rotation 0 0.5 30 " + SERIES + "\n")
-    proc = batch("s.plan", cwd=tmp_path, popen=True)
+def interrupted(plan, cwd):
+    """`nbnumba batch PLAN` in cwd, sent SIGINT once its third noise image is there: its
+    (stdout, stderr), once it has died of the signal."""
+    proc = batch(plan, cwd=cwd, popen=True)
     deadline = time.monotonic() + 120
-    while not (tmp_path / "noiseimage_00003.img").exists():
+    while not (cwd / "noiseimage_00003.img").exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGINT, err
+    return out, err
+
+
+def test_an_interrupted_series_resumes_where_it_stopped(alone, tmp_path):
+    write_hkl(tmp_path)
+    (tmp_path / "s.plan").write_text("--rotation 0 0.5 30 " + SERIES + "\n")
+    out, err = interrupted("s.plan", tmp_path)
     assert "nbnumba batch: interrupted:" in out and "(--resume continues)" in out
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     done = [e for e in manifest["jobs"] if e["status"] == "done"]

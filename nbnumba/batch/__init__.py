@@ -5,6 +5,7 @@ machine or a Dask cluster (`nbnumba batch`, and the same from Python).
     base = "-default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2 -N 5 -detpixels 256 -seed 1"
     results = render(rotation_series(base, start=0, step=0.5, count=100), outdir="frames")
     results[0].paths["int"]         # frames/intimage_00001.img
+    results[0].geometry             # Result.geometry of frame 1 (DIALS's frame)
     images = render(["-default_F 100 -N 5 -detpixels 64 -phi %d" % p for p in range(3)])
     images[2].arrays["float"]       # float32 (64, 64): nothing written
 
@@ -12,6 +13,7 @@ machine or a Dask cluster (`nbnumba batch`, and the same from Python).
 - execute.py: `render` (this process, worker processes here, or a Dask client);
 - cluster.py: the worker processes here (TLS on 127.0.0.1, no HTTP; docs/security.md);
 - worker.py: one job in the process that renders it (kept warm between jobs);
+- series.py: a rotation series' one NeXus file (-nexusfile), written here as frames complete;
 - manifest.py: manifest.json and what `--resume` skips;
 - command.py: the `nbnumba batch` command, its progress bar and summary.
 

@@ -90,7 +90,7 @@ class Progress:
 
 def summary(results, seconds, source, outdir, interrupted=False):
     """The lines that end a batch: counts and wall time, each failed job with its error line,
-    where the manifest is."""
+    each series file with the frames it holds, where the manifest is."""
     counts = manifest.counts(results)
     rate = (counts["done"] + counts["failed"]) / seconds if seconds > 0 else 0.0
     head = "nbnumba batch: %s%d images in %.2f s (%.1f images/s): %d done, %d skipped, %d failed" % (
@@ -100,6 +100,9 @@ def summary(results, seconds, source, outdir, interrupted=False):
     for r in results:
         if r.status == "failed":
             lines.append("failed: %s: %s" % (where(r.job, source), r.lines[-1] if r.lines else "(no message)"))
+    for series in dict.fromkeys(r.job.series for r in results if r.job.series is not None):
+        held = sum(r.status in manifest.COMPLETE for r in results if r.job.series is series)
+        lines.append("series: %s: %d of %d frames" % (os.path.join(outdir, series.name), held, series.shape[0]))
     lines.append("manifest: " + os.path.join(outdir, manifest.NAME))
     return lines
 
@@ -123,8 +126,9 @@ def batch_cmd(plan_file, outdir, workers, scheduler, resume, retries):
     """Render every job of PLAN: one nbnumba argument list per line ('#' comments, blank lines),
     or a series on top of a line's arguments: --rotation START STEP COUNT (frame i: -phi
     START+(i-1)*STEP -osc STEP) or --random-orientations COUNT (frame i: -misset random
-    -misset_seed K_i), with --seed S. Each frame writes the images its arguments write, numbered:
-    intimage_00001.img ...  PLAN '-' reads the plan from stdin."""
+    -misset_seed K_i), with --seed S. Each frame writes the files its arguments write, numbered:
+    intimage_00001.img, series_00001.cbf ...; a --rotation line's -nexusfile NAME.h5 is one
+    NeXus file of all its frames.  PLAN '-' reads the plan from stdin."""
     source = "stdin" if plan_file == "-" else plan_file
     try:
         with click.open_file(plan_file, "rb") as f:

@@ -17,15 +17,17 @@ measurements behind it).
 
 A job that fails (non-zero exit status, or its worker died) is retried `retries` times
 (Dask's `retries`, or here a loop), then reported; it never stops the others.  An interrupt
-(Ctrl-C) cancels what has not finished, writes the manifest and passes on: complete images
-stay, and `resume=True` continues from them.
+(Ctrl-C) cancels what has not finished, closes the series files, writes the manifest and
+passes on: complete images stay, and `resume=True` continues from them.  The frames of a
+rotation series with one NeXus file (plan.Series) send their images here, where
+batch/series.py writes them into it.
 """
 import contextlib
 import os
 from dataclasses import dataclass, field
 
 from nbnumba import interrupt
-from nbnumba.batch import manifest, plan, worker
+from nbnumba.batch import manifest, plan, series, worker
 from nbnumba.batch.plan import Job, PlanError, runs_where_it_starts
 from nbnumba.errors import NBError, Warner
 from nbnumba.memory import worker_cap
@@ -57,10 +59,14 @@ class JobResult:
     misset : list of float
         The random orientation's misset angles (degrees) it drew, or None.
     paths : dict
-        {kind: absolute path} of its images, when written ("float", "int", "pgm", "noise").
+        {kind: absolute path} of its files, when written ("float", "int", "pgm", "noise",
+        "nexus", "cbf", "png", as Result.paths); for a frame of a series file, "nexus" is that
+        file, which holds its image at `nexus_index`.
     arrays : dict
         {kind: numpy array} of its images (float32 float image, uint16 int and noise images,
         uint8 PGM; None for one not made), when none are written.
+    seeds : dict
+        The random seeds it used (Result.seeds), when it ran here.
     """
     job: Job
     args: list
@@ -72,6 +78,26 @@ class JobResult:
     misset: list = None
     paths: dict = None
     arrays: dict = None
+    seeds: dict = None
+    _geometry: object = field(default=None, repr=False)
+
+    @property
+    def geometry(self):
+        """The run's geometry in DIALS's frame (Result.geometry, an output.geometry.Geometry):
+        the one it rendered with, or for a job skipped as complete, set up again from its
+        arguments; None where it has none (not run, failed, or a beam of no direction)."""
+        if self._geometry is None and self.status == "skipped":
+            try:
+                self._geometry = plan.geometry_of(self.args)
+            except NBError:
+                pass
+        return self._geometry
+
+    @property
+    def nexus_index(self):
+        """Its image's index in its series file (paths["nexus"]), or None (not a frame of one,
+        or not written)."""
+        return self.job.frame - 1 if self.job.series is not None and self.paths is not None else None
 
 
 def _cores():
@@ -133,8 +159,9 @@ def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retrie
         Jobs (rotation_series, random_orientations, parse_plan).
     outdir : str, optional
         Write the images there (each job runs there, as `cd OUTDIR && nbnumba ARGS`) with
-        manifest.json beside them, and return their paths; None: write nothing and return
-        the images as arrays.
+        manifest.json beside them, and the series files of rotation series with -nexusfile,
+        and return their paths; None: write nothing (no series file either) and return the
+        images as arrays.
     client : distributed.Client, optional
         Run the jobs on its cluster.
     workers : int, optional
@@ -142,7 +169,8 @@ def render(jobs, *, outdir=None, client=None, workers=None, resume=False, retrie
         of N processes on this machine started and closed here (capped by the cores, the
         available memory and the jobs; an NBWarning says when cores or memory cap it).
     resume : bool, optional
-        Skip the jobs an earlier manifest in outdir lists as complete whose files are there.
+        Skip the jobs an earlier manifest in outdir lists as complete whose files are there
+        (and whose images their series file holds); continue the series files.
     retries : int, optional
         How many times a failed job is run again before it is reported.
     on_result : callable, optional
@@ -227,44 +255,49 @@ class Batch:
 
     def _run(self, client, workers, retries, notify, settings):
         outdir = self.outdir
-        todo = self._skip_complete(notify) if self.resume and outdir is not None else range(len(self.results))
-        book = None
+        writer = book = owned = None
+        if outdir is not None:
+            writer = series.Writer(outdir, [r.job for r in self.results], self.resume, self.note)
+        todo = self._skip_complete(notify, writer) if writer is not None and self.resume else range(len(self.results))
         if outdir is not None:
             book = manifest.Book(outdir, self.source, self.results)
             book.write()
-        owned = None
         if client is None and todo:
             workers = capped_workers(workers, len(todo), self.note)
             if workers > 1:
                 owned = client = _local_cluster(workers)
-        calls = [(i, self.results[i].args, outdir) for i in todo]
+        calls = [(i, self.results[i].args, outdir, writer is not None and self.results[i].job.series is not None)
+                 for i in todo]
         settings = settings if settings is not None else Settings()
         finished = (_on_dask(client, calls, retries, settings) if client is not None
                     else _here(calls, retries, settings))
-        try:
+        with contextlib.ExitStack() as last:        # run last first, each whatever the others raise
+            if owned is not None:
+                last.callback(_close, owned)
+            if book is not None:
+                last.callback(_write_last, book)
+            if writer is not None:
+                last.callback(writer.close)
             with contextlib.closing(finished):      # an interrupt cancels the rest before the cluster closes
                 for i, done, error in finished:
-                    _finish(self.results[i], done, error, outdir)
-                    notify(self.results[i])
+                    r = self.results[i]
+                    with interrupt.deferred():      # done means in its series file too
+                        _finish(r, done, error, outdir)
+                        if r.status == "done" and "image" in done:
+                            _into_series(r, done.pop("image"), writer)
+                    notify(r)
                     if book is not None:
                         book.update()
-        finally:
-            try:
-                if book is not None:
-                    with interrupt.deferred():      # a second Ctrl-C waits for a whole manifest
-                        book.write()
-            finally:
-                if owned is not None:
-                    _close(owned)
         return self.results
 
-    def _skip_complete(self, notify):
-        """Mark the jobs an earlier manifest lists as complete skipped (their files are there);
-        remove the temporary files a killed run left; return the indices of the others."""
+    def _skip_complete(self, notify, writer):
+        """Mark the jobs an earlier manifest lists as complete skipped (their files are there,
+        their series files hold their images); remove the temporary files a killed run left;
+        return the indices of the others."""
         before, todo = self._earlier, []
         for i, r in enumerate(self.results):
             old = before.get(tuple(r.args))
-            if manifest.complete(old, r.job, self.outdir):
+            if manifest.complete(old, r.job, self.outdir) and writer.holds(r.job):
                 r.status, r.seconds, r.worker = "skipped", old.get("seconds"), old.get("worker")
                 r.device, r.misset, r.paths = old.get("device"), old.get("misset_deg"), _paths(r.job, self.outdir)
                 notify(r)
@@ -274,8 +307,26 @@ class Batch:
         return todo
 
 
+def _write_last(book):
+    """The manifest's last write (a second Ctrl-C waits for a whole manifest)."""
+    with interrupt.deferred():
+        book.write()
+
+
 def _paths(job, outdir):
-    return {kind: os.path.join(outdir, name) for kind, name in job.outputs.items()}
+    paths = {kind: os.path.join(outdir, name) for kind, name in job.outputs.items()}
+    if job.series is not None:
+        paths["nexus"] = os.path.join(outdir, job.series.name)
+    return paths
+
+
+def _into_series(result, image, writer):
+    """Write a frame's image into its series file; a frame that cannot be written fails."""
+    try:
+        writer.write(result.job, image)
+    except series.SeriesError as err:
+        result.status, result.paths = "failed", None
+        result.lines.append(str(err))
 
 
 def _finish(result, done, error, outdir):
@@ -287,7 +338,8 @@ def _finish(result, done, error, outdir):
         return
     result.status = "done"
     result.seconds, result.worker, result.device = done["seconds"], done["worker"], done["device"]
-    result.lines, result.misset = done["lines"], done["misset"]
+    result.lines, result.misset, result.seeds = done["lines"], done["misset"], done["seeds"]
+    result._geometry = done["geometry"]
     if outdir is not None:
         result.paths = _paths(result.job, outdir)
     else:
@@ -297,10 +349,10 @@ def _finish(result, done, error, outdir):
 def _here(calls, retries, settings):
     """Run the calls in this process, in order; yield (index, answer, None) or (index, None,
     exception) as each ends."""
-    for i, args, outdir in calls:
+    for i, args, outdir, frame in calls:
         for attempt in range(retries + 1):
             try:
-                done = worker.run(args, outdir, settings)
+                done = worker.run(args, outdir, settings, frame)
             except Exception as err:       # a failed job (JobFailed), or one that could not run
                 if attempt == retries:
                     yield i, None, err
@@ -314,8 +366,8 @@ def _on_dask(client, calls, retries, settings):
     not finished when the caller stops listening (an interrupt) are cancelled."""
     from distributed import as_completed
 
-    futures = {client.submit(worker.run, args, outdir, settings, retries=retries, pure=False): i
-               for i, args, outdir in calls}
+    futures = {client.submit(worker.run, args, outdir, settings, frame, retries=retries, pure=False): i
+               for i, args, outdir, frame in calls}
     try:
         for future in as_completed(futures):
             i = futures.pop(future)

@@ -8,13 +8,17 @@
                "phi": "0", "lines": []}, ...]}
 
 A job's entry also holds what its generator chose (phi, misset_seed, seed), the misset angles
-it drew (misset_deg) and its stderr lines (warnings; for a failed job, the error last).
+it drew (misset_deg) and its stderr lines (warnings; for a failed job, the error last).  A
+frame of a rotation series with one NeXus file (plan.Series) names it in its outputs with
+its index there (0 for frame 1): "nexus": {"file": "series.h5", "index": 0}; the frame is in
+the file once the file flags it (/entry/nbnumba/frame_written).
 Status: done, skipped (complete from an earlier run, `--resume`), failed, or pending (not run:
 the batch was interrupted).  The file is rewritten whole, through a temporary name and a
 rename, at most once a second while jobs finish and when the batch ends or is interrupted, so
 it is always a complete manifest.  `--resume` skips a job whose arguments an earlier manifest
 lists as done or skipped and whose output files are all there (each was renamed into place
-complete); a manifest.json that is not one (not JSON, or not of this shape) is refused.
+complete) and, for a frame of a series file, whose image that file holds (batch/series.py
+reads its flags); a manifest.json that is not one (not JSON, or not of this shape) is refused.
 
 manifest.json.lock beside it is locked (flock) while a batch runs: a second batch into the
 same folder is refused instead of mixing its manifest and images with the first's.  The
@@ -35,10 +39,24 @@ EVERY = 1.0         # seconds between rewrites while jobs finish
 COMPLETE = ("done", "skipped")
 
 
+def outputs(job):
+    """A job's "outputs": {kind: file name}, and for a frame of a series file
+    "nexus": {"file": its name, "index": the frame's index in it}."""
+    if job.series is None:
+        return job.outputs
+    return dict(job.outputs, nexus={"file": job.series.name, "index": job.frame - 1})
+
+
+def _output(value):
+    """Whether a value of a manifest's "outputs" is one outputs() writes."""
+    return isinstance(value, str) or (isinstance(value, dict) and isinstance(value.get("file"), str)
+                                      and type(value.get("index")) is int)
+
+
 def entry(result):
     """The manifest entry of a batch.run.JobResult."""
     job = result.job
-    e = {"line": job.line, "frame": job.frame, "args": result.args, "outputs": job.outputs,
+    e = {"line": job.line, "frame": job.frame, "args": result.args, "outputs": outputs(job),
          "status": result.status, "seconds": result.seconds, "worker": result.worker, "device": result.device}
     e.update(job.info)
     if result.misset is not None:
@@ -67,15 +85,16 @@ def earlier(outdir):
     for number, e in enumerate(jobs, 1):
         if not (isinstance(e, dict) and isinstance(e.get("args"), list) and all(isinstance(a, str) for a in e["args"])
                 and isinstance(e.get("outputs", {}), dict)
-                and all(isinstance(n, str) for n in e.get("outputs", {}).values())):
+                and all(_output(n) for n in e.get("outputs", {}).values())):
             raise NBError("--resume: job %d of %s is not a batch job (its args a list of strings, its outputs "
                           "file names); move the manifest away or run without --resume" % (number, path), 2)
     return {tuple(e["args"]): e for e in jobs if e.get("status") in COMPLETE}
 
 
 def complete(earlier_entry, job, outdir):
-    """Whether a job an earlier manifest lists as complete still has every output file."""
-    return (earlier_entry is not None and earlier_entry.get("outputs") == job.outputs
+    """Whether a job an earlier manifest lists as complete still has every output file of its
+    own (a series file's frames are the series writer's to tell)."""
+    return (earlier_entry is not None and earlier_entry.get("outputs") == outputs(job)
             and all(os.path.isfile(os.path.join(outdir, name)) for name in job.outputs.values()))
 
 
@@ -84,7 +103,7 @@ def remove_temporaries(jobs, outdir):
     while writing these jobs' outputs (each folder listed once)."""
     wanted = {}         # folder -> the output names in it
     for job in jobs:
-        for name in job.outputs.values():
+        for name in list(job.outputs.values()) + ([job.series.name] if job.series is not None else []):
             folder, base = os.path.split(os.path.join(outdir, name))
             wanted.setdefault(folder, set()).add(base)
     for folder, bases in wanted.items():

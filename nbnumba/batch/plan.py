@@ -10,15 +10,19 @@ top of the line's other arguments, its base:
     --random-orientations COUNT    frame i adds -misset random -misset_seed K_i
     --seed S                       the generators' seed (default 1)
 
-A frame writes every image its base writes (float, int, PGM, noise; default names too)
-under a numbered name, intimage.img -> intimage_00001.img, so it is exactly the command
-`nbnumba BASE -phi ... -osc ... -floatfile floatimage_00001.bin ...` run alone; its SMV
-headers carry its own phi.  Noise seeds: a base with -seed keeps it in every frame (as the
-single command with those arguments would); a base that writes a noise image without one
-gives frame i `-seed N_i`.  K_i and N_i are row i of numpy's default_rng(S).integers(1,
-2**31 - 1, (COUNT, 2)): the same S gives the same frames, and a longer series starts with
-the frames of a shorter one.  A rotation series with -misset random needs -misset_seed
-(each frame would otherwise draw its own orientation from the clock).
+A frame writes every file its base writes (float, int, PGM, noise images, default names too,
+and -nexusfile, -cbffile, -pngfile) under a numbered name, intimage.img ->
+intimage_00001.img, series.cbf -> series_00001.cbf (the template DIALS and XDS read), so it
+is exactly the command `nbnumba BASE -phi ... -osc ... -floatfile floatimage_00001.bin ...`
+run alone; its SMV headers carry its own phi.  Except one: a rotation series whose base has
+`-nexusfile NAME` writes one NeXus file NAME of all its frames (`Series`; batch/series.py
+writes it as the frames complete), and its frames' arguments do not carry -nexusfile.  Noise
+seeds: a base with -seed keeps it in every frame (as the single command with those arguments
+would); a base that writes a noise image without one gives frame i `-seed N_i`.  K_i and N_i
+are row i of numpy's default_rng(S).integers(1, 2**31 - 1, (COUNT, 2)): the same S gives the
+same frames, and a longer series starts with the frames of a shorter one.  A rotation series
+with -misset random needs -misset_seed (each frame would otherwise draw its own orientation
+from the clock).
 
 Output names are relative to the output folder, where each job runs.  The files a job reads
 (-hkl, -mat, -img, -mask, -sourcefile, -stol, -4stol, -Q, -dump) are relative to the folder
@@ -33,9 +37,12 @@ from decimal import Decimal, InvalidOperation
 
 from nbnumba.errors import NBError
 
-# the images in the order the C writes them: (kind, Options field, the flag naming it)
+# the files a run writes, in the order it writes them (the C's images, then nbnumba's data sets):
+# (kind, Options field, the flag naming it)
 OUTPUTS = (("float", "floatfilename", "-floatfile"), ("int", "intfilename", "-intfile"),
-           ("pgm", "pgmfilename", "-pgmfile"), ("noise", "noisefilename", "-noisefile"))
+           ("pgm", "pgmfilename", "-pgmfile"), ("noise", "noisefilename", "-noisefile"),
+           ("nexus", "nexusfilename", "-nexusfile"), ("cbf", "cbffilename", "-cbffile"),
+           ("png", "pngfilename", "-pngfile"))
 GENERATORS = {"--rotation": 3, "--random-orientations": 1, "--seed": 1}    # option: values
 DEFAULT_SEED = 1
 DIGITS = 5          # intimage_00001.img (more digits for series of 100000 frames or more)
@@ -80,6 +87,9 @@ class Job:
         The position of -dump's name in `args` (None: the default name).
     writes_fdump : bool
         Whether it writes the cache (-hkl) rather than reads it.
+    series : Series
+        The NeXus file of its rotation series, whose image `frame - 1` is its data image
+        (None: it writes its files alone).
     """
     args: list
     outputs: dict
@@ -90,6 +100,7 @@ class Job:
     fdump: str = None
     fdump_at: int = None
     writes_fdump: bool = False
+    series: object = None
 
     def run_args(self, cwd, outdir):
         """The arguments to run in `outdir`, with the input file names made absolute (from
@@ -106,6 +117,38 @@ class Job:
         return args
 
 
+@dataclass(frozen=True, eq=False)
+class Series:
+    """The one NeXus NXmx file of a rotation series line with -nexusfile (one object per
+    series: its frames share it).
+
+    Attributes
+    ----------
+    name : str
+        The file, relative to the output folder.
+    angles : tuple of float
+        Each frame's start angle in degrees, as the frame's run computes it (-phi).
+    oscillation : float
+        Degrees, every frame's (-osc, as the run's steps set it).
+    shape : tuple of int
+        (frames, slow, fast) of the images.
+    kind : str
+        The data image: "noise" (the run computes a noise image) or "int".
+    compression : str
+        -nexus_compression.
+    command_line : str
+        The plan line that makes it, as nbnumba batch reads it (the file's program
+        configuration).
+    """
+    name: str
+    angles: tuple
+    oscillation: float
+    shape: tuple
+    kind: str
+    compression: str
+    command_line: str
+
+
 def runs_where_it_starts(cwd, outdir):
     """Whether jobs run in `outdir` run in the folder `cwd` itself (their input names then
     stay as they are)."""
@@ -114,13 +157,13 @@ def runs_where_it_starts(cwd, outdir):
 
 def _read(args):
     """(Options, the flags that fired (each row's first name), input positions, the position of
-    -dump's name or None) of an argument list, as the command reads it; raises NBError as the
-    command would refuse it."""
+    -dump's name or None, the positions of every -nexusfile) of an argument list, as the
+    command reads it; raises NBError as the command would refuse it."""
     from nbnumba.args.flags import CACHE, READS
     from nbnumba.args.interpret import interpret
     from nbnumba.errors import Warner
 
-    fired, inputs, dump = set(), [], []
+    fired, inputs, dump, nexus = set(), [], [], []
 
     def match(j, flag):
         fired.add(flag.names[0])
@@ -128,9 +171,21 @@ def _read(args):
             inputs.append(j + 1)
         if flag.names[0] == "-dump":
             dump.append(j + 1)
+        if flag.names[0] == "-nexusfile":
+            nexus.append(j)
 
     options = interpret(list(args), lambda text: None, Warner(lambda line: None), on_match=match)
-    return options, fired, tuple(sorted(set(inputs))), dump[-1] if dump else None
+    return options, fired, tuple(sorted(set(inputs))), dump[-1] if dump else None, nexus
+
+
+def geometry_of(args):
+    """The output.geometry.Geometry of a run of these arguments, its detector set up as the run
+    sets it up (output.geometry.oriented: nothing rendered, read or printed); NBError where
+    the command refuses the arguments or the beam has no direction."""
+    from nbnumba.output.geometry import geometry, oriented
+
+    options = _read(args)[0]
+    return geometry(options, *oriented(options))
 
 
 def _renders(args, what):
@@ -148,9 +203,10 @@ def _fdump(options, dump_at):
 
 
 def _outputs(options):
-    """{kind: name} of the images a run with these Options writes."""
+    """{kind: name} of the files a run with these Options writes."""
     return {kind: getattr(options, name) for kind, name, _ in OUTPUTS
-            if (kind != "pgm" or options.write_pgm) and (kind != "noise" or options.calculate_noise)}
+            if getattr(options, name) is not None and (kind != "pgm" or options.write_pgm)
+            and (kind != "noise" or options.calculate_noise)}
 
 
 def job(args, line=0, what="job"):
@@ -159,7 +215,7 @@ def job(args, line=0, what="job"):
     args = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
     _renders(args, what)
     try:
-        options, _, inputs, dump_at = _read(args)
+        options, _, inputs, dump_at, _ = _read(args)
     except NBError:
         return Job(args, {}, line=line)
     return Job(args, _outputs(options), inputs, line, **_fdump(options, dump_at))
@@ -204,15 +260,32 @@ def _count(text, what):
     return count
 
 
-def _series(base, count, seed, frame_args, what):
-    """The frames of a series: base + frame_args(i, misset_seed) + numbered output names
-    (+ a noise seed where the base writes noise without one)."""
-    base = shlex.split(base) if isinstance(base, str) else [str(a) for a in base]
-    _renders(base, what)
+def _words(args):
+    """An argument list (a string split as a shell splits it)."""
+    return shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
+
+
+def _read_base(base, what):
+    """_read, its NBError a PlanError naming `what`."""
     try:
-        options, fired, inputs, dump_at = _read(base)
+        return _read(base)
     except NBError as err:
         raise PlanError(f"{what}: {err.message}") from None
+
+
+def _series(base, count, seed, frame_args, what, one_nexus=False):
+    """(jobs, options, flags fired, the -nexusfile name the frames share or None): the frames
+    of a series, base + frame_args(i, misset_seed) + numbered output names (+ a noise seed
+    where the base writes noise without one); with one_nexus, a -nexusfile of the base is
+    taken out of the frames' arguments (their images go into that one file)."""
+    base = _words(base)
+    _renders(base, what)
+    options, fired, inputs, dump_at, nexus_at = _read_base(base, what)
+    shared = options.nexusfilename if one_nexus else None
+    if shared is not None:
+        drop = {k for j in nexus_at for k in (j, j + 1)}
+        base = [word for k, word in enumerate(base) if k not in drop]
+        options, fired, inputs, dump_at, _ = _read_base(base, what)
     count = _count(count, what)
     if _whole(seed) is None or _whole(seed) < 0:
         raise PlanError(f"{what}: --seed needs a whole number of at least 0, not '{seed}'")
@@ -233,12 +306,13 @@ def _series(base, count, seed, frame_args, what):
             args += ["-seed", str(noise_seed)]
             info["seed"] = noise_seed
         jobs.append(Job(args + extra, outputs, inputs, frame=i, info=info, **_fdump(options, dump_at)))
-    return jobs, options, fired
+    return jobs, options, fired, shared
 
 
 def rotation_series(base, start, step, count, seed=DEFAULT_SEED, what="--rotation"):
     """Frames 1..count of a rotation series: frame i is `base -phi START+(i-1)*STEP -osc STEP`
-    with numbered output names (see the module docstring for the names and seeds).
+    with numbered output names (see the module docstring for the names and seeds); with
+    `-nexusfile NAME` in the base, the frames share one NeXus file NAME (Job.series).
 
     Parameters
     ----------
@@ -254,6 +328,13 @@ def rotation_series(base, start, step, count, seed=DEFAULT_SEED, what="--rotatio
     Returns
     -------
     list of Job
+
+    Raises
+    ------
+    PlanError
+        Arguments the command refuses, a count or angle that is not one, -misset random
+        without -misset_seed, or a -nexusfile the frames' geometry cannot go into (the
+        command's -nexusfile refusals).
     """
     start, step = _decimal(start, what), _decimal(step, what)
 
@@ -261,11 +342,35 @@ def rotation_series(base, start, step, count, seed=DEFAULT_SEED, what="--rotatio
         phi = _text(start + (i - 1) * step)
         return ["-phi", phi, "-osc", _text(step)], {"phi": phi}
 
-    jobs, options, fired = _series(base, count, seed, frame, what)
+    base = _words(base)
+    jobs, options, fired, shared = _series(base, count, seed, frame, what, one_nexus=True)
     if options.misset[0] == -1 and "-misset_seed" not in fired:
         raise PlanError(f"{what}: -misset random needs -misset_seed in a rotation series "
                         "(each frame would draw its own orientation from the clock)")
+    if shared is not None:
+        line = ["nbnumba", *base, "--rotation", _text(start), _text(step), str(len(jobs)), "--seed", str(seed)]
+        series = _nexus_series(shared, jobs, shlex.join(line), what)
+        for j in jobs:
+            j.series = series
     return jobs
+
+
+def _nexus_series(name, jobs, command_line, what):
+    """The Series of these frames' NeXus file: its geometry set up from the first frame's
+    arguments and refused as the command refuses a -nexusfile (PlanError naming `what`)."""
+    from nbnumba.cfuncs.stdio import atof
+    from nbnumba.constants import RTD
+    from nbnumba.output.datasets import series_geometry
+
+    options = _read_base(jobs[0].args, what)[0]
+    try:
+        g = series_geometry(options)
+    except NBError as err:
+        raise PlanError(f"{what}: {err.message}") from None
+    # each frame's phi_start as its run computes it: -phi's atof(text) / RTD, then Geometry's * RTD
+    angles = tuple(float(atof(j.info["phi"]) / RTD * RTD) for j in jobs)
+    return Series(name, angles, g.oscillation, (len(jobs), g.image_size[1], g.image_size[0]),
+                  "noise" if options.calculate_noise else "int", options.nexus_compression, command_line)
 
 
 def random_orientations(base, count, seed=DEFAULT_SEED, what="--random-orientations"):
@@ -389,7 +494,7 @@ def parse_plan(text, source="plan"):
         if len(line) > MAX_LINE:
             raise PlanError(f"{where} is longer than {MAX_LINE} characters")
         if line in seen:
-            expanded = [replace(j, args=list(j.args), outputs=dict(j.outputs), info=dict(j.info)) for j in seen[line]]
+            expanded = _copies(seen[line])
         else:
             try:
                 words = split_line(line)
@@ -405,19 +510,41 @@ def parse_plan(text, source="plan"):
     return jobs
 
 
+def _copies(jobs):
+    """Copies of the jobs of a line read before, its series (if any) a series of its own."""
+    series = {j.series: replace(j.series) for j in jobs if j.series is not None}
+    return [replace(j, args=list(j.args), outputs=dict(j.outputs), info=dict(j.info), series=series.get(j.series))
+            for j in jobs]
+
+
+def _written(j):
+    """(name, writer) of the files job j writes: its own (writer j), and its series' NeXus
+    file (writer: the Series, which its frames share)."""
+    files = [(name, j) for name in j.outputs.values()]
+    if j.series is not None:
+        files.append((j.series.name, j.series))
+    return files
+
+
+def _by(writer, j, source):
+    """Who writes a file, for messages: job j ("... frame F"), or the series line j is a frame of."""
+    return where(j, source) if writer is j else where(replace(j, frame=0), source)
+
+
 def check_outputs(jobs, outdir, source="plan"):
-    """Raise PlanError where two jobs would write the same file, or a job would write the
-    batch's own manifest.json or its lock (RESERVED)."""
+    """Raise PlanError where two jobs (or series files) would write the same file, or a job
+    would write the batch's own manifest.json or its lock (RESERVED)."""
     owner = {os.path.join(outdir, name): None for name in RESERVED}
     for j in jobs:
-        for name in j.outputs.values():
+        for name, writer in _written(j):
             path = os.path.normpath(os.path.join(outdir, name))
             if path in owner and owner[path] is None:
-                raise PlanError(f"{where(j, source)} writes {name}, the batch's own "
-                                f"{os.path.basename(path)}: name the image otherwise")
-            if path in owner and owner[path] is not j:
-                raise PlanError(f"{where(owner[path], source)} and {where(j, source)} both write {name}")
-            owner[path] = j
+                raise PlanError(f"{_by(writer, j, source)} writes {name}, the batch's own "
+                                f"{os.path.basename(path)}: name the {'image' if writer is j else 'series file'} "
+                                "otherwise")
+            if path in owner and owner[path][0] is not writer:
+                raise PlanError(f"{_by(*owner[path], source)} and {_by(writer, j, source)} both write {name}")
+            owner.setdefault(path, (writer, j))
 
 
 class _Paths:
@@ -450,27 +577,32 @@ def check_files(jobs, cwd, outdir, source="plan"):
     an Fdump cache there before the batch gets its path and sha256 in `info` (fdump,
     fdump_sha256), for the manifest."""
     real = _Paths()
-    files = []      # (reads, writes) of each job
+    files = []      # (reads, {path: its writer (the job, or its Series)}) of each job
     for j in jobs:
         reads = {real(cwd, j.args[i]) for i in j.inputs if j.args[i] and i != j.fdump_at}
-        writes = {real(outdir, name) for name in j.outputs.values()}
+        writes = {real(outdir, name): writer for name, writer in _written(j)}
         if j.fdump is not None:     # a -dump name is taken from cwd, the default Fdump.bin is in outdir
-            (writes if j.writes_fdump else reads).add(real(cwd if j.fdump_at is not None else outdir, j.fdump))
+            dump = real(cwd if j.fdump_at is not None else outdir, j.fdump)
+            if j.writes_fdump:
+                writes[dump] = j
+            else:
+                reads.add(dump)
         files.append((reads, writes))
-    image = {real(outdir, name): k for k, j in enumerate(jobs) for name in j.outputs.values()}
-    writer = {path: k for k, (_, writes) in enumerate(files) for path in writes}
+    image = {real(outdir, name): (writer, k) for k, j in enumerate(jobs) for name, writer in _written(j)}
+    written = {path: (writer, k) for k, (_, writes) in enumerate(files) for path, writer in writes.items()}
     digests = {}
     for k, (j, (reads, writes)) in enumerate(zip(jobs, files)):
-        for path in sorted(writes):
-            if image.get(path, k) != k:
-                first, second = sorted((image[path], k))
-                raise PlanError(f"{where(jobs[first], source)} and {where(jobs[second], source)} both write "
+        for path, writer in sorted(writes.items()):
+            if image.get(path, (writer,))[0] is not writer:
+                (one, i), (other, k2) = sorted([image[path], (writer, k)], key=lambda who: who[1])
+                raise PlanError(f"{_by(one, jobs[i], source)} and {_by(other, jobs[k2], source)} both write "
                                 f"{_shown(path, cwd)}")
         for path in sorted(reads):
-            if writer.get(path, k) != k:
-                raise PlanError(f"{where(j, source)} reads {_shown(path, cwd)}, which "
-                                f"{where(jobs[writer[path]], source)} writes: its image would depend on which runs "
-                                "first (give each its own -dump, or run them as two batches)")
+            if written.get(path, (j,))[0] is not j:
+                other, i = written[path]
+                raise PlanError(f"{where(j, source)} reads {_shown(path, cwd)}, which {_by(other, jobs[i], source)} "
+                                "writes: its image would depend on which runs first (give each its own -dump, or run "
+                                "them as two batches)")
         if j.fdump is not None and not j.writes_fdump:
             dump = real(cwd if j.fdump_at is not None else outdir, j.fdump)
             if dump not in digests:

@@ -6,7 +6,9 @@ A job writes its images into its output folder, as `cd OUTDIR && nbnumba ARGS` w
 command's run_job with that folder: every image through a temporary name and a rename, all
 of a job's files together), or, with no output folder, returns them as arrays and writes
 nothing.  What the job drew and where it rendered come from its outcome (job.Outcome), not
-from what it printed.
+from what it printed.  A frame of a series file (plan.Series) also sends back its data image
+and what the file needs of it (output.datasets.NexusImage): the batch's own process writes
+the file.
 """
 import os
 import signal
@@ -39,7 +41,7 @@ class _Capture:
         pass
 
 
-def run(args, outdir=None, settings=None):
+def run(args, outdir=None, settings=None, series=False):
     """Run one job in this process.
 
     Parameters
@@ -50,22 +52,27 @@ def run(args, outdir=None, settings=None):
         The folder the job writes its images to; None: write nothing and return the images.
     settings : nbnumba.Settings, optional
         How to run it (the batch's settings, read where the batch started).
+    series : bool, optional
+        Whether it is a frame of a series file: return its NexusImage too.
 
     Returns
     -------
     dict
         seconds (the job's time here), worker ("host:pid"), device ("cpu double"), misset
         (the random orientation's angles in degrees, or None), seeds, lines (its stderr
-        lines but the device note), and with no outdir, arrays ({"float", "int", "noise",
-        "pgm"}).
+        lines but the device note), geometry (output.geometry.Geometry, None for a run
+        without a DIALS frame), with no outdir, arrays ({"float", "int", "noise", "pgm"}),
+        and with series, image (output.datasets.NexusImage).
 
     Raises
     ------
     JobFailed
         The job's exit status was not 0.
     """
+    from nbnumba.errors import NBError
     from nbnumba.folders import Folder
     from nbnumba.job import run_job
+    from nbnumba.output.datasets import nexus_image
 
     lines = []
     started = time.perf_counter()
@@ -88,8 +95,14 @@ def run(args, outdir=None, settings=None):
     done = {"seconds": seconds, "worker": "%s:%d" % (socket.gethostname(), os.getpid()),
             "device": "%s %s" % (r.device, r.precision), "lines": [line for line in lines if line != _note(r)],
             "misset": list(r.misset_deg) if r.misset_deg is not None else None, "seeds": r.seeds}
+    try:
+        done["geometry"] = r.geometry
+    except NBError:         # a beam of no direction: rendered, with no DIALS frame
+        done["geometry"] = None
     if outdir is None:
         done["arrays"] = {"float": r.image, "int": r.intimage, "noise": r.noiseimage, "pgm": r.pgm}
+    if series:
+        done["image"] = nexus_image(r.setup, r.intimage, r.noiseimage)
     return done
 
 

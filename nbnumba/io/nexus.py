@@ -2,7 +2,10 @@
 
 `fill_nxmx` writes the groups of one NXmx entry into an open h5py file; `nxmx_bytes` returns
 a whole file's bytes (h5py writes into a BytesIO), so that it reaches the disk through
-outfile.write_output like every other output.  h5py (and hdf5plugin for bitshuffle) come
+outfile.write_output like every other output.  A rotation series of nbnumba batch is one
+file written as its frames complete: `create_series` makes the entry with its images not yet
+written and a flag per frame (WRITTEN), `write_frame` writes one, `read_series` tells what a
+file holds (to continue it).  h5py (and hdf5plugin for bitshuffle) come
 with the optional `nexus` extra and are imported only here, when a file is written.
 
 The geometry (an output.geometry.Geometry: dxtbx's imgCIF axes) is written in NeXus's McStas
@@ -19,6 +22,8 @@ import numpy as np
 
 MCSTAS_FROM_IMGCIF = np.diag([-1.0, 1.0, -1.0])
 ENTRY, SAMPLE, DETECTOR = "/entry", "/entry/sample", "/entry/instrument/detector"
+DATA = ENTRY + "/data/data"
+WRITTEN = ENTRY + "/nbnumba/frame_written"     # a series file's per-frame flags (create_series)
 # dxtbx refuses a sensor thickness of 0 (its parallax correction needs one) and reads only Si,
 # CdTe and GaAs: a run with the C's default, infinitely thin sensor gets 1 nm of silicon, whose
 # parallax shift is below 1e-6 mm
@@ -75,18 +80,25 @@ def _compression(compression, plugin):
     return {}
 
 
-def fill_nxmx(h5, plugin, geometry, frames, angles, *, kind, description, saturation, data_offset, mask,
-              program, version, command_line, start_time, compression):
-    """Write one NXmx entry into the open h5py file `h5`.
+def fill_nxmx(h5, plugin, geometry, frames, angles, **fields):
+    """Write one NXmx entry holding `frames`, (n, slow, fast) images, into the open h5py file
+    `h5` (create_nxmx describes the other arguments)."""
+    create_nxmx(h5, plugin, geometry, frames.shape, frames.dtype, angles, **fields)[...] = frames
+
+
+def create_nxmx(h5, plugin, geometry, shape, dtype, angles, *, kind, description, saturation, data_offset, mask,
+                program, version, command_line, start_time, compression):
+    """Write one NXmx entry into the open h5py file `h5`, its images not yet written (their
+    pixels read 0 until they are); returns the images' dataset, /entry/data/data.
 
     Parameters
     ----------
     plugin : module or None
         hdf5plugin, for compression "bitshuffle".
     geometry : nbnumba.output.geometry.Geometry
-    frames : numpy.ndarray
-        (n, slow, fast) images; `angles` their n start angles (degrees); each covers
-        geometry.oscillation.
+    shape, dtype
+        (n, slow, fast) and the type of the images, chunked one image per chunk; `angles`
+        their n start angles (degrees); each covers geometry.oscillation.
     kind, description : str
         Which image this is ("noise", "int") and a sentence saying what its values are.
     saturation : int
@@ -113,7 +125,7 @@ def fill_nxmx(h5, plugin, geometry, frames, angles, *, kind, description, satura
     source["probe"] = "x-ray"
 
     data = _group(entry, "data", "NXdata", signal="data")
-    ds = data.create_dataset("data", data=frames, chunks=(1,) + frames.shape[1:],
+    ds = data.create_dataset("data", shape=tuple(shape), dtype=dtype, chunks=(1,) + tuple(shape[1:]), fillvalue=0,
                              **_compression(compression, plugin))
     ds.attrs["units"] = "counts"
     ds.attrs["nbnumba_image"] = kind
@@ -162,7 +174,7 @@ def fill_nxmx(h5, plugin, geometry, frames, angles, *, kind, description, satura
     length, direction = _translation(origin - distance * np.array([0.0, 0.0, 1.0]))
     module = _group(det, "module", "NXdetector_module")
     module["data_origin"] = np.array([0, 0], dtype=np.int64)
-    module["data_size"] = np.array(frames.shape[1:], dtype=np.int64)
+    module["data_size"] = np.array(shape[1:], dtype=np.int64)
     module["data_stride"] = np.array([1, 1], dtype=np.int64)
     offset = DETECTOR + "/module/module_offset"
     _axis(module, "module_offset", length, "translation", direction, DETECTOR + "/transformations/det_z", "mm")
@@ -170,6 +182,40 @@ def fill_nxmx(h5, plugin, geometry, frames, angles, *, kind, description, satura
           offset, "mm")
     _axis(module, "slow_pixel_direction", g.pixel_size[1], "translation", MCSTAS_FROM_IMGCIF @ g.slow_axis,
           offset, "mm")
+    return ds
+
+
+def create_series(h5, plugin, geometry, shape, dtype, angles, **fields):
+    """create_nxmx for a series written frame by frame (write_frame), with its per-frame flags
+    WRITTEN (uint8, 0 until the frame is written), flushed."""
+    create_nxmx(h5, plugin, geometry, shape, dtype, angles, **fields)
+    flags = _group(h5[ENTRY], "nbnumba", "NXcollection").create_dataset("frame_written",
+                                                                          data=np.zeros(shape[0], np.uint8))
+    flags.attrs["description"] = ("1 where image i of /entry/data/data is written, 0 where it is not yet "
+                                  "(its pixels read 0): nbnumba batch writes the frames as they complete")
+    h5.flush()
+
+
+def write_frame(h5, index, pixels):
+    """Write image `index` of a series file, then its flag: each flushed, so the file on disk
+    never flags an image it does not hold."""
+    h5[DATA][index] = pixels
+    h5.flush()
+    h5[WRITTEN][index] = 1
+    h5.flush()
+
+
+def read_series(h5):
+    """What a series file holds: {"shape", "dtype", "angles", "increments", "kind",
+    "command_line", "written" (bool per frame)}; None for a file that is not one (not NXmx,
+    or without WRITTEN)."""
+    try:
+        data, phi, written = h5[DATA], h5[SAMPLE + "/transformations/phi"], h5[WRITTEN]
+        return {"shape": data.shape, "dtype": data.dtype, "angles": phi[()], "kind": data.attrs["nbnumba_image"],
+                "increments": h5[SAMPLE + "/transformations/phi_increment_set"][()],
+                "command_line": h5[ENTRY + "/program_name"].attrs["configuration"], "written": written[()] != 0}
+    except (KeyError, TypeError, OSError):
+        return None
 
 
 def nxmx_bytes(geometry, frames, angles, *, compression, **fields):

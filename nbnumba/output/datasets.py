@@ -12,6 +12,7 @@ requested format cannot carry stops with one line before any file is touched.
 """
 import datetime
 import shlex
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from nbnumba.errors import NBError
 from nbnumba.io.cbf import minicbf_bytes
 from nbnumba.io.nexus import nxmx_bytes, require_h5py
 from nbnumba.io.png import encode_png
-from nbnumba.output.geometry import geometry
+from nbnumba.output.geometry import geometry, oriented
 from nbnumba.setup.detector import RoiBox
 
 SATURATION = 65535          # the C clamps every int and noise pixel to 0..65535
@@ -112,16 +113,62 @@ def rendered(records):
     return inside
 
 
+@dataclass(frozen=True, eq=False)
+class NexusImage:
+    """One run's data image and what an NXmx file says of it (what a batch worker sends the
+    writer of a series file).
+
+    Attributes
+    ----------
+    pixels : numpy.ndarray
+        (slow, fast) uint16: the noise image, else the int image (data_image).
+    kind : str
+        "noise" or "int".
+    mask : numpy.ndarray
+        (slow, fast) uint32 NXmx pixel mask: 1 where no pixel was rendered.
+    geometry : nbnumba.output.geometry.Geometry
+    data_offset : float
+        Minus the ADC offset.
+    """
+    pixels: np.ndarray
+    kind: str
+    mask: np.ndarray
+    geometry: object
+    data_offset: float
+
+
+def nexus_image(records, intimage, noiseimage):
+    """The NexusImage of a run (its set-up records and images)."""
+    pixels, kind = data_image(records, intimage, noiseimage)
+    return NexusImage(pixels, kind, (~rendered(records)).astype(np.uint32),
+                      geometry(records.options, records.detector, records.steps), -records.options.adc_offset)
+
+
+def nexus_fields(image, command_line):
+    """The io.nexus.create_nxmx keywords of a NexusImage but the compression, the file's start
+    time now."""
+    start = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dict(kind=image.kind, description=DESCRIPTIONS[image.kind], saturation=SATURATION,
+                data_offset=image.data_offset, mask=image.mask, program=PROGRAM, version=__version__,
+                command_line=command_line, start_time=start)
+
+
+def series_geometry(options):
+    """The Geometry of a run with these Options (geometry.oriented: nothing read or printed),
+    refused as its -nexusfile would be (refuse_inexpressible: -curved_det, no frame, no
+    h5py): what nbnumba batch checks of a NeXus series file before its frames render."""
+    det, sweep = oriented(options)
+    refuse_inexpressible(options, det, sweep, ["-nexusfile"])
+    return geometry(options, det, sweep)
+
+
 def nexus_file(records, intimage, noiseimage):
     """The bytes of the run's -nexusfile (an NXmx file of one image)."""
     options = records.options
-    g = geometry(options, records.detector, records.steps)
-    pixels, kind = data_image(records, intimage, noiseimage)
-    start = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return nxmx_bytes(g, pixels[np.newaxis], [g.phi_start], compression=options.nexus_compression, kind=kind,
-                      description=DESCRIPTIONS[kind], saturation=SATURATION, data_offset=-options.adc_offset,
-                      mask=(~rendered(records)).astype(np.uint32), program=PROGRAM, version=__version__,
-                      command_line=shlex.join([PROGRAM, *options.argv]), start_time=start)
+    image = nexus_image(records, intimage, noiseimage)
+    g = image.geometry
+    return nxmx_bytes(g, image.pixels[np.newaxis], [g.phi_start], compression=options.nexus_compression,
+                      **nexus_fields(image, shlex.join([PROGRAM, *options.argv])))
 
 
 def cbf_header(g):

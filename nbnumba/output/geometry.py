@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nbnumba.constants import RTD
-from nbnumba.errors import NBError
+from nbnumba.errors import NBError, Warner
+from nbnumba.setup import detector as detector_setup, steps as steps_setup
 
 # the axes tried, in order, for DIALS's +x: the spindle, the fast axis, then nanoBragg's own
 _X_CANDIDATES = ("spindle_vector", "fdet_vector")
@@ -176,3 +177,17 @@ def geometry(options, detector, steps):
         curved=bool(options.curved_detector),
         to_lab=to_lab,
     )
+
+
+def oriented(options):
+    """(oriented detector, steps) records of a run with these Options, made by the stages the
+    run's set-up makes them with (setup.detector's raster, frame and orient; setup.steps),
+    printing and warning nothing and reading no file: what `geometry` needs, for a run not
+    rendered here (nbnumba batch's plan, and the frames it skips)."""
+    def quiet(text):
+        pass
+
+    raster = detector_setup.raster(options, Warner(quiet))
+    frame = detector_setup.frame(options, raster, quiet)
+    return (detector_setup.orient(options, raster, frame, quiet, Warner(quiet)),
+            steps_setup.steps(options, quiet))
