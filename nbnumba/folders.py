@@ -25,7 +25,15 @@ _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 def current_umask():
-    """This process's umask (read without changing it for longer than a moment)."""
+    """This process's umask: from /proc/self/status (Linux 4.7 and later), which leaves it as it
+    is for every thread; else read by setting it and putting it back."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -15,7 +15,7 @@ that arrives inside is acted on as the block ends.  The deferral is a flag that 
 reads, not a signal mask: Python runs handlers in the main thread whichever thread the
 kernel hands the signal to (Numba's worker threads included).
 
-A process that runs jobs for others (the server's workers, command/worker.py) installs no
+A process that runs jobs for others (the server's render processes, command/server/renderer.py) installs no
 handlers: it cancels a job with `request(signum)` from another thread, which the job's
 checkpoints and deferred blocks act on as on a caught signal, and `forget`s what is left
 once the job has ended.

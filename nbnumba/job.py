@@ -1,7 +1,7 @@
 """One `nbnumba ARGS` run, as a value: the arguments, the streams, the settings and the folders
 go in, an `Outcome` comes out.  The command (command/cli.py), a batch job (batch/worker.py)
-and a server's job (command/worker.py) all run it; none of them changes the working folder
-or the environment around it."""
+and a server's job (command/server/renderer.py) all run it; none of them changes the working
+folder or the environment around it."""
 import time
 import traceback
 from dataclasses import dataclass
@@ -41,11 +41,6 @@ class Outcome:
     error: Optional[str] = None
     result: object = None
 
-    @property
-    def rendered(self):
-        """Whether the run rendered an image."""
-        return self.result is not None
-
 
 def prepare_process():
     """Import what a render needs and start Numba's CPU target, as a process that will run
@@ -65,14 +60,15 @@ def run_job(args, out, err, settings=None, indir=WORKING, outdir=WORKING):
     args : list of str
         The nbnumba arguments.
     out : object
-        A command.streams.Stdout-like object (write, flush, on_error) for what the C prints.
+        A command.streams.Stdout-like object (write, flush, on_error, closed, fd) for what
+        the C prints.
     err : callable
         err(line) receives each stderr line (warnings, the device note, the error).
     settings : nbnumba.Settings, optional
         Default: Settings() (not the environment: the caller reads that, once).
     indir, outdir : nbnumba.folders.Folder, optional
         Where relative input names are read and output files written (default: the working
-        folder, as the C).
+        folder, as the C); outdir None writes nothing (the images are in the Result).
 
     Returns
     -------

@@ -100,8 +100,13 @@ class Settings:
     def __post_init__(self):
         if self.device not in DEVICES:
             raise NBError(f"ERROR: the device must be auto, cpu or cuda, not '{self.device}'", 2)
-        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
-            raise NBError(f"ERROR: threads must be a whole number of at least 1, not '{self.threads}'", 2)
+        for name, least, optional in (("threads", 1, True), ("cuda_max_registers", 1, True),
+                                      ("chunk_pixels", 0, False), ("cuda_tile_rows", 0, False)):
+            value = getattr(self, name)
+            if (value is None and optional) or (isinstance(value, int) and not isinstance(value, bool)
+                                                and value >= least):
+                continue
+            raise NBError(f"ERROR: {name} must be a whole number of at least {least}, not '{value}'", 2)
 
     @classmethod
     def from_environ(cls, env=None):
@@ -117,11 +122,11 @@ class Settings:
         device = env.get(names["device"]) or "auto"
         if device not in DEVICES:
             raise NBError(f"ERROR: {names['device']} must be auto, cpu or cuda, not '{device}'", 2)
+        registers = env.get(names["cuda_max_registers"]) or str(cls.cuda_max_registers)    # unset or empty: 128
         threads = _count(names["threads"], env.get(names["threads"])) or None
         return cls(device=device, strict=_flag(env.get(names["strict"])), timings=_flag(env.get(names["timings"])),
                    threads=threads, chunk_pixels=_count(names["chunk_pixels"], env.get(names["chunk_pixels"])),
                    debug=_flag(env.get(names["debug"])), server=env.get(names["server"], ""),
                    columns=_columns(env.get(names["columns"])),
-                   cuda_max_registers=_count(names["cuda_max_registers"], env.get(names["cuda_max_registers"], "128"))
-                   or None,
+                   cuda_max_registers=_count(names["cuda_max_registers"], registers) or None,
                    cuda_tile_rows=_count(names["cuda_tile_rows"], env.get(names["cuda_tile_rows"])))

@@ -137,6 +137,11 @@ class Result:
         save(self, path)
 
 
+def device_note(device, precision):
+    """The stderr line a run prints as it starts rendering (not a warning)."""
+    return "nbnumba: rendering on %s in %s precision" % (device, precision)
+
+
 @contextmanager
 def _folder(where, create=False):
     """The folders.Folder of `where` (a Folder, used as it is; a path, opened here and closed
@@ -307,7 +312,7 @@ class Simulation:
             records = self._setup(indir, outputs) if self.records is None else self.records
         options, d = records.options, records.detector
         target, device, precision = select_target(options.device or settings.device, options.precision, self.warn)
-        self.warn.note("nbnumba: rendering on %s in %s precision" % (device, precision))
+        self.warn.note(device_note(device, precision))
         with clock.phase("kernel load"):
             run = serial_replay.prepare(self.plan, target, settings)
         trace_idx = None
@@ -337,5 +342,5 @@ class Simulation:
             stats, self._stdout.getvalue() if self._stdout is not None else "", records,
             device=device, precision=precision,
             seeds={"seed": options.seed, "misset_seed": options.misset_seed, "mosaic_seed": options.mosaic_seed},
-            misset_deg=tuple(float(x) * RTD for x in cell.misset[1:4]) if options.misset[0] == -1.0 else None,
+            misset_deg=tuple(float(x) * RTD for x in cell.misset[1:4]) if options.misset_random else None,
             paths=paths, timings=dict(clock.seconds))

@@ -191,3 +191,25 @@ def test_more_workers_than_the_machine_runs_well(tmp_path):
         assert len(status["workers"]) == 1
     finally:
         nbnumba(["serve", "--stop"], runtime, env)
+
+
+def test_messages_that_are_not_jobs_leave_the_server_serving(server, tmp_path):
+    """Bodies of the wrong shape from the user's own processes: each is declined or dropped,
+    and the server goes on serving."""
+    import socket
+    bodies = [b"J[1, 2]", b'J{"argv": 5}', b"Jnull", b'J{"argv": [], "fds": [[1]], "env": {}, "digest": "", '
+              b'"process_env": {}, "context": {}, "limits": {"rlimits": {"RLIMIT_AS": ["x", 1]}}}', b"C[]", b"S5"]
+    for body in bodies:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(10)
+        s.connect(str(server.socket))
+        s.send(body)
+        try:
+            s.recv(4096)            # a DECLINED, a REPORT, or the end of the connection
+        except OSError:
+            pass
+        s.close()
+    done = server.status()["done"]
+    rc, _, _, files = shell('exec "$@"', SMALL, tmp_path, server.env)
+    assert rc == 0 and sorted(files) == sorted(OUTPUTS)
+    assert server.status()["done"] == done + 1

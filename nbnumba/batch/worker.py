@@ -33,6 +33,7 @@ class _Capture:
     """What a job prints on stdout (a streams.Stdout-like sink for run_job): dropped."""
 
     on_error = staticmethod(lambda text: None)
+    closed, fd = True, None
 
     def write(self, text):
         pass
@@ -72,6 +73,7 @@ def run(args, outdir=None, settings=None, series=False):
     from nbnumba.errors import NBError
     from nbnumba.folders import Folder
     from nbnumba.job import run_job
+    from nbnumba.simulation import device_note
     from nbnumba.output.datasets import nexus_image
 
     lines = []
@@ -93,7 +95,7 @@ def run(args, outdir=None, settings=None, series=False):
     if r is None:       # -h or --version: nothing rendered
         raise JobFailed(2, ["nbnumba batch: the job renders no image (-h or --version)"])
     done = {"seconds": seconds, "worker": "%s:%d" % (socket.gethostname(), os.getpid()),
-            "device": "%s %s" % (r.device, r.precision), "lines": [line for line in lines if line != _note(r)],
+            "device": "%s %s" % (r.device, r.precision), "lines": [line for line in lines if line != device_note(r.device, r.precision)],
             "misset": list(r.misset_deg) if r.misset_deg is not None else None, "seeds": r.seeds}
     try:
         done["geometry"] = r.geometry
@@ -104,11 +106,6 @@ def run(args, outdir=None, settings=None, series=False):
     if series:
         done["image"] = nexus_image(r.setup, r.intimage, r.noiseimage)
     return done
-
-
-def _note(result):
-    """The device note a run prints on stderr (Simulation.run's)."""
-    return "nbnumba: rendering on %s in %s precision" % (result.device, result.precision)
 
 
 def dask_setup(worker):

@@ -9,7 +9,7 @@
     nbnumba serve [--status|--stop]   a warm renderer that later commands hand their runs to
 
 The console script starts in command/launcher.py, which hands the run to the user's server
-(command/serve.py) when one runs and calls `main` here otherwise.
+(command/server/) when one runs and calls `main` here otherwise.
 """
 import os
 import sys

@@ -40,7 +40,7 @@ from nbnumba.command.broker import Broker
 from nbnumba.errors import NBError
 from nbnumba.settings import OFF, Settings
 
-HANDSHAKE_SECONDS = 10      # a server that does not answer a job in this time is not used
+HANDSHAKE_SECONDS = wire.HANDSHAKE_SECONDS     # a server that does not answer a job in this time is not used
 CANCEL_SECONDS = 30         # after a cancel, how long to wait for the job to stop
 
 
@@ -175,6 +175,8 @@ def _wait(sock, wake_read, broker):
             return 1
         kind, body, _ = message
         if kind == wire.DECLINED:
+            if caught:                      # a signal before the server said no: as in-process
+                interrupt.die_of(caught[0])
             return None
         if kind == wire.ACCEPTED and not caught:
             timeout = None

@@ -32,9 +32,11 @@ import struct
 import sys
 from importlib.util import find_spec
 
+from nbnumba.folders import current_umask
 from nbnumba.settings import OFF
 
 SOCKET_NAME = "server.sock"
+HANDSHAKE_SECONDS = 10           # a connection's first message, a server's first answer
 MAX_MESSAGE = 1 << 18            # a SOCK_SEQPACKET message's size limit (the socket buffer's)
 
 JOB, CANCEL, STATUS, STOP = b"J", b"C", b"S", b"Q"                 # client -> server
@@ -179,12 +181,12 @@ def rlimit_names():
 
 def process_limits():
     """The limits a served job must keep to: every resource limit ([soft, hard], -1 for
-    unlimited), the nice value, the CPUs it may run on and the umask."""
+    unlimited), the nice value, the scheduling policy, the OOM score adjustment, the CPUs it
+    may run on and the umask."""
     limits = {name: list(resource.getrlimit(getattr(resource, name))) for name in rlimit_names()}
-    umask = os.umask(0)
-    os.umask(umask)
     return {"rlimits": limits, "nice": os.getpriority(os.PRIO_PROCESS, 0),
-            "affinity": sorted(os.sched_getaffinity(0)), "umask": umask}
+            "affinity": sorted(os.sched_getaffinity(0)), "umask": current_umask(),
+            "scheduler": os.sched_getscheduler(0), "oom_score_adj": _read("/proc/self/oom_score_adj")}
 
 
 def limits_problem(client, worker):
@@ -196,13 +198,16 @@ def limits_problem(client, worker):
         return "the client's resource limits are not this system's"
     for name in sorted(mine):
         soft, hard = theirs[name]
+        if name == "RLIMIT_CPU" and soft != resource.RLIM_INFINITY:
+            return "RLIMIT_CPU %s: a CPU-time limit counts a process's whole life, not one job" % soft
         if name in ADOPTED_LIMITS:
             if _above(soft, mine[name][1]):
                 return "%s %s is above the server's hard limit" % (name, soft)
         elif [soft, hard] != list(mine[name]):
             return "%s differs from the server's (%s, not %s)" % (name, [soft, hard], list(mine[name]))
-    if client.get("nice") != worker["nice"]:
-        return "nice %s differs from the server's %s" % (client.get("nice"), worker["nice"])
+    for what in ("nice", "scheduler", "oom_score_adj"):
+        if client.get(what) != worker.get(what):
+            return "%s %s differs from the server's %s" % (what, client.get(what), worker.get(what))
     if not set(client.get("affinity", ())) <= set(worker["affinity"]) or not client.get("affinity"):
         return "the client's CPUs are not among the server's"
     return None

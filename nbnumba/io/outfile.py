@@ -11,12 +11,13 @@ writes it in place, so a full disk, a signal or a crash leaves a truncated file.
 `add` prepares a file where the C opens it, `commit` puts every prepared file in place when
 the run has succeeded, and a run that fails or is interrupted before that (`discard`, or
 leaving the `with` block by an exception) touches no file: a refusal of the third image
-leaves the first two as they were.  Names are relative to the run's output folder (a
+leaves the first two as they were.  Pipes, terminals and devices are the exception: they
+are written when added, as the C writes them (their bytes cannot be taken back).  Names are relative to the run's output folder (a
 folders.Folder, by descriptor; absolute names stay absolute).  How each file is prepared:
 
 - the path is first opened as fopen opens it (write-only, links followed) but neither
   created nor truncated: an error there is the C's refusal (NBError), with nothing touched;
-- a pipe, a terminal or a device (/dev/null) is written in place at the commit, as the C
+- a pipe, a terminal or a device (/dev/null) is written in place when it is added, as the C
   writes it; a pipe whose reader has gone ends the run with SIGPIPE, as the C's death there;
 - a regular file is written to a hidden temporary file beside it (".NAME.XXXXXXXX.tmp") that
   the commit renames over it -- the old file or the complete new one, whatever happens, even
@@ -85,6 +86,7 @@ class Outputs:
     def __init__(self, folder=WORKING):
         self.folder = folder
         self.pending = []
+        self.streamed = []          # (kind, path) of the pipes and devices written already
 
     def __enter__(self):
         return self
@@ -103,29 +105,41 @@ class Outputs:
         interrupt.checkpoint()
         try:
             pending = _prepare(path, list(chunks), self.folder)
-            pending.kind = kind if kind is not None else path
-            self.pending.append(pending)
         except OSError as err:
             raise NBError(f"ERROR: unable to write {path}: {err.strerror}") from None
+        pending.kind = kind if kind is not None else path
+        if isinstance(pending, _Stream):    # written now, as the C opens, writes and closes each file in turn
+            try:                            # (a pipe's reader may wait for its end before it opens the next)
+                pending.finish()
+            except OSError as err:
+                raise NBError(f"ERROR: unable to write {path}: {err.strerror}") from None
+            finally:
+                pending.close()
+            self.streamed.append((pending.kind, path))
+        else:
+            self.pending.append(pending)
 
     def commit(self):
-        """Put every prepared file in place (files first, signals deferred, then pipes and
-        devices, in the order they were added); returns {kind: path} of what was written."""
+        """Put every prepared file in place, signals deferred; returns {kind: path} of what was
+        written (the pipes and devices, written as they were added, included).  A file that
+        cannot be put in place (it became a folder meanwhile, an I/O error) raises NBError:
+        the files not yet in place are then discarded, those before it stay written."""
         pending, self.pending = self.pending, []
+        finished = 0
         try:
             with interrupt.deferred():
                 for p in pending:
-                    if not isinstance(p, _Stream):
-                        p.finish()
-            for p in pending:
-                if isinstance(p, _Stream):
                     p.finish()
+                    finished += 1
         except OSError as err:
-            raise NBError(f"ERROR: unable to write {p.path}: {err.strerror}") from None
+            for p in pending[finished:]:
+                with contextlib.suppress(OSError):
+                    p.abort()
+            raise NBError(f"ERROR: unable to write {pending[finished].path}: {err.strerror}") from None
         finally:
             for p in pending:
                 p.close()
-        return {p.kind: p.path for p in pending}
+        return dict(self.streamed + [(p.kind, p.path) for p in pending])
 
     def discard(self):
         """Forget what was prepared: temporary files removed, reserved space given back."""
@@ -226,11 +240,12 @@ class _Rename:
     @classmethod
     def _write(cls, path, data, folder, st):
         parent, name = _resolve(path, folder)
-        tmp = None
+        tmp = f = None
         try:
-            with interrupt.deferred():      # the name is known as soon as the file exists
+            with interrupt.deferred():      # the name and the file are known as soon as it exists
                 fd, tmp = _temporary(parent, name)
-            with os.fdopen(fd, "wb") as f:
+                f = os.fdopen(fd, "wb")
+            with f:
                 if st is not None and not _take_identity(f.fileno(), parent, name, st):
                     return None             # the path no longer names the file, or it is mounted there
                 os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~parent.umask())
@@ -240,6 +255,8 @@ class _Rename:
             parent = tmp = None             # the pending write owns them now
             return pending
         finally:
+            if f is not None and not f.closed:      # a signal as the file was made
+                f.close()
             if tmp is not None:
                 with interrupt.deferred(), contextlib.suppress(OSError):
                     parent.unlink(tmp)
@@ -292,6 +309,17 @@ def _take_identity(fd, parent, name, st):
     return True
 
 
+def _write_all(data, write):
+    """Write the byte strings data with write(view, offset) -> bytes written, to the end."""
+    offset = 0
+    for chunk in data:
+        view = memoryview(chunk).cast("B")
+        while view:
+            n = write(view, offset)
+            offset += n
+            view = view[n:]
+
+
 class _InPlace:
     """An existing regular file that keeps its inode: its space reserved now (on failure it
     is given back its size), the bytes written and the file cut to length at the commit."""
@@ -312,13 +340,7 @@ class _InPlace:
                 raise
 
     def finish(self):
-        offset = 0
-        for chunk in self.data:
-            view = memoryview(chunk).cast("B")
-            while view:
-                n = os.pwrite(self.fd, view, offset)
-                offset += n
-                view = view[n:]
+        _write_all(self.data, lambda view, offset: os.pwrite(self.fd, view, offset))
         os.ftruncate(self.fd, self.size)
         self.size0 = self.size
 
@@ -339,14 +361,10 @@ class _Stream:
         self.path, self.fd, self.data = path, fd, data
 
     def finish(self):
-        for chunk in self.data:
-            view = memoryview(chunk).cast("B")
-            while view:
-                try:
-                    n = os.write(self.fd, view)
-                except BrokenPipeError:     # the C dies of SIGPIPE here
-                    raise interrupt.Interrupted(signal.SIGPIPE) from None
-                view = view[n:]
+        try:
+            _write_all(self.data, lambda view, offset: os.write(self.fd, view))
+        except BrokenPipeError:     # the C dies of SIGPIPE here
+            raise interrupt.Interrupted(signal.SIGPIPE) from None
 
     def abort(self):
         pass

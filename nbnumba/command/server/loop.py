@@ -18,12 +18,14 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 
 from nbnumba.command import wire
 
 CHECK_SECONDS = 5.0               # how often the server compares its sources with what it runs
 WORKER_START_SECONDS = 600        # a render process's warm-up (a GPU's first kernel load included)
-HANDSHAKE_SECONDS = 10            # a connection's first message
+HANDSHAKE_SECONDS = wire.HANDSHAKE_SECONDS
+MAX_START_FAILURES = 3            # render processes that failed to start in a row: the queue runs in-process
 SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
 MAX_JOB_FDS = 3                   # the client's stdout, stderr and its end of the broker's socket pair
 JOB_FIELDS = {"argv": list, "fds": list, "env": dict, "digest": str, "process_env": dict, "context": dict,
@@ -38,16 +40,24 @@ def log(text):
         pass
 
 
+def _ints(values, count=None):
+    return isinstance(values, list) and (count is None or len(values) == count) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
 def malformed(request):
     """Why a JOB body is not one this server can run, or None."""
-    if not all(isinstance(request.get(k), t) for k, t in JOB_FIELDS.items()):
-        return "a malformed job"
-    if not all(isinstance(a, str) for a in request["argv"]) or not set(request["fds"]) <= {1, 2}:
-        return "a malformed job"
+    problem = "a malformed job"
+    if not isinstance(request, dict) or not all(isinstance(request.get(k), t) for k, t in JOB_FIELDS.items()):
+        return problem
+    if not all(isinstance(a, str) for a in request["argv"]) or not _ints(request["fds"]) \
+            or len(set(request["fds"])) != len(request["fds"]) or not set(request["fds"]) <= {1, 2}:
+        return problem
     limits = request["limits"]
-    if not isinstance(limits.get("rlimits"), dict) or not isinstance(limits.get("affinity"), list) \
-            or not isinstance(limits.get("umask"), int):
-        return "a malformed job"
+    if not isinstance(limits.get("rlimits"), dict) or not all(_ints(v, 2) for v in limits["rlimits"].values()):
+        return problem
+    if not _ints(limits.get("affinity")) or not _ints([limits.get("umask"), limits.get("nice")]):
+        return problem
     return None
 
 
@@ -158,8 +168,10 @@ class Server:
         self.next_check = time.monotonic() + CHECK_SECONDS
         self.started = time.time()
         self.ready = False
+        self.start_failures = 0       # render processes that failed to start, in a row
         self.why_stopped = None
         self.listener = None
+        self.inode = None
 
     # ---- the loop
 
@@ -185,7 +197,12 @@ class Server:
                 timeout = self.next_deadline() - time.monotonic()
                 for key, _ in self.selector.select(max(timeout, 0.0)):
                     kind, obj = key.data
-                    getattr(self, "on_" + kind)(obj if kind != "signal" else wake_read)
+                    try:
+                        getattr(self, "on_" + kind)(obj if kind != "signal" else wake_read)
+                    except Exception:       # a bug, or a message of the user's own that is not ours
+                        log(traceback.format_exc())
+                        if kind == "client":
+                            self.drop_client(obj)
                 self.on_timers()
                 self.dispatch()
         finally:
@@ -204,7 +221,7 @@ class Server:
     def next_deadline(self):
         times = [self.next_check] + list(self.handshakes.values())
         times += [s.deadline for s in self.slots if s.state == "starting"]
-        if self.idle_timeout and self.why_stopped is None:
+        if self.idle_timeout and self.why_stopped is None and not self.active:
             times.append(self.last_job + self.idle_timeout)
         return min(times)
 
@@ -263,7 +280,7 @@ class Server:
         self.listener.close()
         self.listener = None
         try:
-            if os.stat(self.path).st_ino == self.inode:
+            if self.inode is not None and os.stat(self.path).st_ino == self.inode:
                 os.unlink(self.path)
         except OSError:
             pass
@@ -295,6 +312,8 @@ class Server:
     # ---- render processes
 
     def on_slot(self, slot):
+        if slot.sock is None:           # reaped in this round already
+            return
         try:
             message = wire.receive(slot.sock)
         except OSError:
@@ -309,6 +328,7 @@ class Server:
                 slot.close()
                 return
             slot.state, slot.device, slot.limits = "idle", body["device"], body["limits"]
+            self.start_failures = 0
             log("render process %d ready on %s" % (slot.proc.pid, slot.device))
             if not self.ready:
                 self.ready = True
@@ -325,6 +345,8 @@ class Server:
         state, job = slot.state, slot.job
         status = slot.reap()
         slot.job = None
+        if state in ("starting", "stopping") and slot.device is None:
+            self.start_failures += 1
         if not self.ready and state in ("starting", "stopping") and self.why_stopped is None:
             self.on_ready({"error": "a render process failed to start (status %s; see %s.log)" % (status, self.path)})
             self.stop("no render process")
@@ -361,14 +383,18 @@ class Server:
             idle.jobs += 1
             self.send(job.conn, wire.RUNNING)
         waiting = len(self.queue) - sum(s.state == "starting" for s in self.slots)
-        if waiting > 0 and self.why_stopped is None and len(self.slots) < self.max_workers:
+        if waiting > 0 and self.why_stopped is None and len(self.slots) < (self.max_workers or 1) \
+                and self.start_failures < MAX_START_FAILURES:
             error = self.add_slot()
             if error:
                 log(error)
+                self.start_failures += 1
         if self.why_stopped is not None and not self.active:
             for slot in self.slots:
                 slot.close()
-        if self.queue and not self.slots:           # no render process can start: the clients run it
+        if self.queue and (not self.slots or self.start_failures >= MAX_START_FAILURES) \
+                and not any(s.state in ("starting", "idle") for s in self.slots):
+            # no render process can start: the clients run their jobs themselves
             for job in list(self.queue):
                 self.queue.remove(job)
                 job.close_fds()
@@ -402,7 +428,8 @@ class Server:
                 self.selector.unregister(conn)
                 self.cancel(job, signal.SIGHUP)
             elif message[0] == wire.CANCEL:
-                self.cancel(job, int(message[1].get("signal", signal.SIGINT)))
+                signum = message[1].get("signal") if isinstance(message[1], dict) else None
+                self.cancel(job, signum if isinstance(signum, int) and signum > 0 else signal.SIGINT)
             return
         if conn in self.keep:           # a --stop client: it waits for the server's exit
             if message is None:
@@ -427,6 +454,16 @@ class Server:
             self.keep.append(conn)
         else:
             self.drop(conn)
+
+    def drop_client(self, conn):
+        """Forget a connection whose message broke a handler: its job fails, the server goes on."""
+        job = next((j for j in self.active if j.conn is conn), None)
+        if job is None:
+            self.drop(conn)
+        elif job in self.queue:
+            self.queue.remove(job)
+            job.close_fds()
+            self.finish(job, {"fallback": True})
 
     def drop(self, conn):
         self.handshakes.pop(conn, None)

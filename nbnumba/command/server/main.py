@@ -21,6 +21,7 @@ import click
 from nbnumba.command import wire
 from nbnumba.command.server.daemon import daemon, run_server
 from nbnumba.command.server.loop import HANDSHAKE_SECONDS, describe_duration
+from nbnumba.errors import NBError
 from nbnumba.memory import worker_cap
 from nbnumba.settings import Settings
 
@@ -76,9 +77,9 @@ def print_status(status, as_json):
     click.echo("nbnumba server: pid %d, up %ds, idle timeout %s, socket %s"
                % (status["pid"], status["uptime"], describe_duration(status["idle_timeout"]), status["socket"]))
     click.echo("  code: %s (digest %s), %s" % (status["root"], status["digest"][:12], status["python"]))
-    click.echo("  render processes: %d of at most %d on %s (pids %s); jobs: %d done, %d running, %d queued"
-               % (len(status["workers"]), status["max_workers"], status["device"], workers, status["done"],
-                  status["running"], status["queued"]))
+    click.echo("  render processes: %d of at most %s on %s (pids %s); jobs: %d done, %d running, %d queued"
+               % (len(status["workers"]), status["max_workers"] or "(starting)", status["device"], workers,
+                  status["done"], status["running"], status["queued"]))
     for reason, count in sorted(status["declined"].items()):
         click.echo("  declined %d job(s): %s" % (count, reason))
     if status.get("stopping"):
@@ -86,12 +87,12 @@ def print_status(status, as_json):
     click.echo("  log: %s" % status["log"])
 
 
-def max_workers(requested, device):
+def max_workers(requested, device, cpu_default):
     """The render processes to allow: --workers, or None for the default (1 on a GPU,
-    DEFAULT_CPU_WORKERS on CPUs: loop.Server decides once it knows the device); at most what
-    this machine's cores and memory hold, said in one line when --workers asks for more."""
+    cpu_default on CPUs: loop.Server decides once it knows the device); at most what this
+    machine's cores and memory hold, said in one line when --workers asks for more."""
     if requested is None:
-        return None if device != "cpu" else worker_cap(DEFAULT_CPU_WORKERS)[0]
+        return None if device != "cpu" else cpu_default
     count, why = worker_cap(requested)
     if why is not None:
         click.echo("nbnumba serve: --workers %d is more than this machine runs well: %d (%s)"
@@ -125,7 +126,11 @@ def serve_cmd(idle_timeout, device, workers, foreground, status, as_json, stop):
     reach it, and what a served run may do: docs/security.md."""
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)       # `--status | head -1`: die of SIGPIPE, as a C tool
     idle = parse_duration(idle_timeout)
-    path = wire.socket_path(Settings.from_environ().server)
+    try:
+        path = wire.socket_path(Settings.from_environ().server)
+    except NBError as err:
+        click.echo("nbnumba serve: " + err.message, err=True)
+        sys.exit(err.code)
     if status:
         sock, report = ask(path, wire.STATUS)
         if sock is None:
@@ -150,12 +155,13 @@ def serve_cmd(idle_timeout, device, workers, foreground, status, as_json, stop):
     sock, report = ask(path, wire.STATUS)
     if sock is not None:
         sock.close()
-        if report["digest"] == wire.source_digest() and not report.get("stopping"):
+        if report.get("digest") == wire.source_digest() and not report.get("stopping"):
             click.echo("nbnumba: a server already runs (pid %d, socket %s)" % (report["pid"], path))
             return
-        click.echo("nbnumba: replacing the server of %s (pid %d)" % (report["root"], report["pid"]))
+        click.echo("nbnumba: replacing the server of %s (pid %s)" % (report.get("root"), report.get("pid")))
         stop_server(path)
-    count, cpu_default = max_workers(workers, device), worker_cap(DEFAULT_CPU_WORKERS)[0]
+    cpu_default = worker_cap(DEFAULT_CPU_WORKERS)[0]
+    count = max_workers(workers, device, cpu_default)
     if foreground:
         sys.exit(run_server(path, device, count, idle, _say_status, cpu_default))
     report = daemon(path, device, count, idle, cpu_default)
