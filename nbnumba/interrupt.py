@@ -69,6 +69,14 @@ def install():
         sys.unraisablehook = _unraisable(sys.unraisablehook)
 
 
+def uninstall():
+    """Give back the default action to the signals `install` caught: once a run's work is done,
+    a signal ends the process where it is, as it ends the C (no Interrupted left to catch)."""
+    for sig in SIGNALS:
+        if signal.getsignal(sig) is _raise:
+            signal.signal(sig, signal.SIG_DFL)
+
+
 def checkpoint():
     """Raise Interrupted for a signal caught earlier but not acted on (one whose exception a C
     callback swallowed).  The run calls this between render chunks, before each output file

@@ -160,7 +160,9 @@ def batch_cmd(plan_file, outdir, workers, scheduler, resume, retries):
             click.echo("nbnumba batch: %d jobs from %s, %s, into %s" % (len(jobs), source, where, batch.outdir),
                        err=True)
             batch.run(client, workers, retries, on_result=progress, settings=settings)
+        interrupt.uninstall()       # done: a signal from here on ends the process where it is
     except interrupt.Interrupted as signal:
+        interrupt.uninstall()       # (a second one too)
         stop = signal.signum
     except NBError as err:
         _fail(err)

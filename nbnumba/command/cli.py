@@ -33,9 +33,11 @@ def simulate(args):
         return err.code
     interrupt.install()
     try:
-        return run_job(args, out, streams.err_line, settings).code
+        code = run_job(args, out, streams.err_line, settings).code
+        interrupt.uninstall()                  # done: a signal from here on ends the process as the C's
     except interrupt.Interrupted as stop:      # a signal, or stdout is a closed pipe
         interrupt.die_of(stop.signum)          # (the C's buffered text dies with it)
+    return code
 
 
 def _exit_now(code):
