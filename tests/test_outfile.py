@@ -205,22 +205,32 @@ def test_bind_mounted_output_is_written_in_place(tmp_path):
     assert_clean(tmp_path)
 
 
-# ---------------------------------------------------------------- full disk (a 1 MB tmpfs)
+# ---------------------------------------------------------------- full disk (a small tmpfs)
+
+# SMALL at 1024x1024 pixels: a 4 MB float image, 2 MB SMV images, a 1 MB PGM
+LARGE = SMALL[:-6] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
+
+
+def on_small_disk(tmp_path, size, before, after):
+    """Run LARGE in the folder DISK of a tmpfs of `size` bytes, after the shell commands
+    `before` (there), then `after`, which save what is to be seen in $SEEN: (the process,
+    the folder SEEN, where rc, stderr and what `after` saved are)."""
+    disk, seen = tmp_path / "disk", tmp_path / "seen"
+    disk.mkdir()
+    seen.mkdir()
+    script = ('cd "$DISK" && ' + before + '"$@" > "$SEEN/stdout" 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; ' + after)
+    p = run(LARGE, tmp_path, (*small_fs(disk, size), "sh", "-c", script, "sh"), DISK=str(disk), SEEN=str(seen))
+    assert p.returncode == 0, p.stderr
+    return p, seen
+
 
 @pytest.mark.parametrize("hard_link", [False, True], ids=["renamed", "in_place"])
 def test_full_disk_refuses_and_keeps_the_old_file(tmp_path, hard_link):
     """The 4 MB float image does not fit: the C truncates floatimage.bin and exits 0;
     nbnumba refuses, the old file intact (a temporary file renamed over it, or, for a hard
     link, the space reserved before the file is touched)."""
-    disk, seen = tmp_path / "disk", tmp_path / "seen"
-    disk.mkdir()
-    seen.mkdir()
     link = 'ln floatimage.bin other.bin && ' if hard_link else ''
-    script = ('cd "$DISK" && printf "old\\n" > floatimage.bin && ' + link +
-              '"$@" > "$SEEN/stdout" 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; cp -a . "$SEEN/files"')
-    args = SMALL[:-6] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
-    p = run(args, tmp_path, (*small_fs(disk, 1 << 20), "sh", "-c", script, "sh"), DISK=str(disk), SEEN=str(seen))
-    assert p.returncode == 0, p.stderr
+    _, seen = on_small_disk(tmp_path, 1 << 20, 'printf "old\\n" > floatimage.bin && ' + link, 'cp -a . "$SEEN/files"')
     assert (seen / "rc").read_text() == "9\n"
     assert stderr_lines((seen / "stderr").read_text()) == [
         "ERROR: unable to write floatimage.bin: No space left on device"]
@@ -234,14 +244,7 @@ def test_full_disk_midway_writes_nothing(tmp_path):
     """Room for the float image but not the int image: the C writes floatimage.bin, truncates
     intimage.img and exits 0; nbnumba refuses with one line and leaves the folder as it was
     (every file of a run is prepared before any is put in place)."""
-    disk, seen = tmp_path / "disk", tmp_path / "seen"
-    disk.mkdir()
-    seen.mkdir()
-    script = ('cd "$DISK" && "$@" > "$SEEN/stdout" 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; '
-              'ls -A > "$SEEN/listing"')
-    args = SMALL[:-6] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
-    p = run(args, tmp_path, (*small_fs(disk, 5 << 20), "sh", "-c", script, "sh"), DISK=str(disk), SEEN=str(seen))
-    assert p.returncode == 0, p.stderr
+    _, seen = on_small_disk(tmp_path, 5 << 20, "", 'ls -A > "$SEEN/listing"')
     assert (seen / "rc").read_text() == "9\n"
     assert stderr_lines((seen / "stderr").read_text()) == [
         "ERROR: unable to write intimage.img: No space left on device"]
@@ -260,17 +263,11 @@ LARGE_SHA256 = {
 def test_full_disk_rewrites_outputs_that_fit(tmp_path):
     """Old outputs of the new sizes on a disk with no room left: the C rewrites them in place
     (exit 0); so does nbnumba, with no room for a temporary copy."""
-    disk, seen = tmp_path / "disk", tmp_path / "seen"
-    disk.mkdir()
-    seen.mkdir()
     make = " && ".join('head -c %d /dev/zero | tr "\\0" U > %s' % (size, name)
                        for name, (size, _) in LARGE_SHA256.items())
-    script = ('cd "$DISK" && ' + make + ' && { dd if=/dev/zero of=filler bs=4096 2>/dev/null || true; } && '
-              '"$@" > /dev/null 2> "$SEEN/stderr"; echo $? > "$SEEN/rc"; '
-              'for f in *; do [ "$f" = filler ] || cp "$f" "$SEEN/"; done; ls -A > "$SEEN/listing"')
-    args = SMALL[:-6] + ["-detpixels", "1024", "-pixel", "0.1", "-seed", "1"]
-    p = run(args, tmp_path, (*small_fs(disk, 12 << 20), "sh", "-c", script, "sh"), DISK=str(disk), SEEN=str(seen))
-    assert p.returncode == 0, p.stderr
+    fill = ' && { dd if=/dev/zero of=filler bs=4096 2>/dev/null || true; } && '
+    _, seen = on_small_disk(tmp_path, 12 << 20, make + fill,
+                            'for f in *; do [ "$f" = filler ] || cp "$f" "$SEEN/"; done; ls -A > "$SEEN/listing"')
     assert (seen / "rc").read_text() == "0\n", (seen / "stderr").read_text()
     assert stderr_lines((seen / "stderr").read_text()) == []
     assert (seen / "listing").read_text().split() == sorted(["filler", *LARGE_SHA256])
