@@ -23,10 +23,9 @@ Messages are command/wire.py's: REQUEST (kind "F") with {"op", "dir", ...}, ANSW
 import os
 
 from nbnumba.command import wire
-from nbnumba.folders import Folder
+from nbnumba.folders import WORKING, Folder
 
 REQUEST, ANSWER = b"F", b"f"
-_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 class Broker:
@@ -34,14 +33,13 @@ class Broker:
 
     def __init__(self, sock):
         self.sock = sock
-        self.folders = {0: None}        # handle -> descriptor (None: the working folder)
+        self.folders = {0: WORKING}     # handle -> folders.Folder (0: the working folder)
         self.next_handle = 1
 
     def close(self):
-        for fd in self.folders.values():
-            if fd is not None:
-                os.close(fd)
-        self.folders = {0: None}
+        for folder in self.folders.values():
+            folder.close()
+        self.folders = {0: WORKING}
 
     def answer(self):
         """Read one request and answer it; False when the worker's end has closed."""
@@ -71,33 +69,34 @@ class Broker:
         return True
 
     def _carry_out(self, body):
+        """(the answer, the descriptors to send) of a request: the folders.Folder operation it
+        names, carried out here."""
         op = body["op"]
         folder = self.folders[int(body.get("dir", 0))]
         path = body.get("path")
         if op == "open":
-            return {}, [os.open(path, int(body["flags"]) | os.O_CLOEXEC, int(body["mode"]), dir_fd=folder)]
+            return {}, [folder.open_fd(path, int(body["flags"]), int(body["mode"]))]
         if op == "subfolder":
             handle = self.next_handle
-            self.folders[handle] = os.open(path, _DIRECTORY, dir_fd=folder)
+            self.folders[handle] = folder.subfolder(path)
             self.next_handle += 1
             return {"handle": handle}, []
         if op == "close":
-            fd = self.folders.pop(int(body["handle"]), None)
-            if fd is not None:
-                os.close(fd)
+            gone = self.folders.pop(int(body["handle"]), None)
+            if gone is not None and gone is not WORKING:
+                gone.close()
             return {}, []
         if op == "stat":
-            st = os.stat(path, dir_fd=folder, follow_symlinks=bool(body.get("follow", True)))
-            return {"stat": list(st[:10])}, []
+            return {"stat": list(folder.stat(path, bool(body.get("follow", True)))[:10])}, []
         if op == "access":
-            return {"access": os.access(path, int(body["mode"]), dir_fd=folder)}, []
+            return {"access": folder.access(path, int(body["mode"]))}, []
         if op == "readlink":
-            return {"target": os.readlink(path, dir_fd=folder)}, []
+            return {"target": folder.readlink(path)}, []
         if op == "replace":
-            os.replace(body["src"], body["dst"], src_dir_fd=folder, dst_dir_fd=folder)
+            folder.replace(body["src"], body["dst"])
             return {}, []
         if op == "unlink":
-            os.unlink(path, dir_fd=folder)
+            folder.unlink(path)
             return {}, []
         raise OSError(22, "no such file operation: %s" % op)
 
